@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+#
+# Shared helpers for the integration tests (tests/integration/*.sh), which
+# print TAP: one "ok N - what" or "not ok N - what" per assertion and a plan
+# at the end. Source it first thing:
+#   . "$(dirname "$0")/../lib.sh"
+# Environment (set by tests/run; defaults let a test run on its own):
+#   EAC_TOP  the source tree      EAC_BIN  binaries under test (test build)
+#   EAC_RELEASE_BIN  release binaries (build/bin)
+
+set -u
+EAC_TOP=${EAC_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+EAC_BUILD=${EAC_BUILD:-$EAC_TOP/build/check}
+EAC_BIN=${EAC_BIN:-$EAC_BUILD/bin}
+EAC_RELEASE_BIN=${EAC_RELEASE_BIN:-$EAC_TOP/build/bin}
+export EAC_TOP EAC_BUILD EAC_BIN EAC_RELEASE_BIN
+
+T_N=0
+T_FAILED=0
+T_DIR=$(mktemp -d /tmp/eac-test.XXXXXX)
+T_SANDBOXES=()
+T_OUT=$T_DIR/.out
+T_ERR=$T_DIR/.err
+
+t_cleanup() {
+	local s
+	for s in "${T_SANDBOXES[@]}"; do
+		"$EAC_TOP/packaging/sandbox" "$s" stop >/dev/null 2>&1 || true
+	done
+	if [ "$T_FAILED" -eq 0 ] || [ -z "${KEEP_FAILED:-}" ]; then
+		rm -rf "$T_DIR"
+	else
+		echo "# kept $T_DIR"
+	fi
+}
+trap t_cleanup EXIT
+
+ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
+not_ok() { T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_N - $*"; }
+diag() { sed 's/^/# /' "$@"; }
+
+# check DESC CMD...: CMD succeeds
+check() {
+	local desc=$1; shift
+	if "$@" >"$T_OUT" 2>"$T_ERR"; then
+		ok "$desc"
+	else
+		local rc=$?
+		not_ok "$desc (exit $rc)"
+		diag "$T_OUT" "$T_ERR"
+	fi
+}
+
+# refuse DESC RC PATTERN CMD...: CMD exits with status RC, and its stderr is
+# exactly one line matching the extended regex PATTERN
+refuse() {
+	local desc=$1 want=$2 pat=$3; shift 3
+	"$@" >"$T_OUT" 2>"$T_ERR"
+	local rc=$?
+	if [ "$rc" -eq "$want" ] && [ "$(wc -l < "$T_ERR")" -eq 1 ] && grep -Eq -- "$pat" "$T_ERR"; then
+		ok "$desc"
+	else
+		not_ok "$desc (exit $rc, wanted $want and one line matching /$pat/)"
+		diag "$T_OUT" "$T_ERR"
+	fi
+}
+
+# assert DESC TEST-EXPRESSION...: like `check` for a shell test
+assert() { local desc=$1; shift; if "$@"; then ok "$desc"; else not_ok "$desc"; fi; }
+
+# the output of the last check/refuse
+last_out() { cat "$T_OUT"; }
+last_err() { cat "$T_ERR"; }
+
+# new_sandbox NAME [--country CC]: a fresh sandbox in the test's directory;
+# prints its path. Stopped on exit.
+new_sandbox() {
+	local dir=$T_DIR/$1; shift
+	"$EAC_TOP/packaging/sandbox" "$dir" "$@" >"$T_DIR/.sandbox-$(basename "$dir").log" 2>&1 \
+		|| { cat "$T_DIR/.sandbox-$(basename "$dir").log" >&2; return 1; }
+	echo "$dir"
+}
+# register a sandbox for cleanup (new_sandbox runs in a subshell when captured)
+track_sandbox() { T_SANDBOXES+=("$1"); }
+
+done_testing() {
+	echo "1..$T_N"
+	[ "$T_FAILED" -eq 0 ]
+}
