@@ -66,21 +66,38 @@ include $(FRAGMENTS)
 # A module's library is every <module>/*.c except program mains, which are
 # named after their program: <module>/eac-*.c.
 lib_srcs = $(filter-out $(1)/eac-%.c,$(wildcard $(1)/*.c)) $($(1)_EXTRA_SRCS)
+lib_of = $(if $(strip $(call lib_srcs,$(1))),$(BUILD)/lib/libeac_$(1).a)
+
+# What each module may use: the one-way dependencies of docs/ARCHITECTURE.md.
+# A program or test links only its module and these, so a module that
+# reaches past its dependencies does not link.
+DEPS_common :=
+DEPS_cvc := common
+DEPS_policy := cvc common
+DEPS_hsm := cvc common
+DEPS_db := common
+DEPS_ca-core := policy db hsm cvc common
+DEPS_dv-core := policy db hsm cvc common
+libs_for = $(foreach m,$(1) $(DEPS_$(1)),$(call lib_of,$(m)))
+
 PROG_SRCS := $(foreach m,$(MODULES),$(wildcard $(m)/eac-*.c))
 PROGS := $(notdir $(PROG_SRCS:.c=))
-LIBS := $(foreach m,$(MODULES),$(if $(strip $(call lib_srcs,$(m))),$(BUILD)/lib/libeac_$(m).a))
 
+# Tests: tests/unit/<module>/test_*.c are cmocka programs; other .c files in
+# that folder are helpers linked into each of them. tests/tools/<module>-*.c
+# are test tools of one module; other tools link every module.
 UNIT_SRCS := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRCS))
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst %.c,$(BUILD)/%,$(TOOL_SRCS))
-SUPPORT_SRCS := $(wildcard tests/support/*.c)
-SUPPORT_LIB := $(if $(SUPPORT_SRCS),$(BUILD)/lib/libeac_testsupport.a)
+unit_helpers = $(filter-out tests/unit/$(1)/test_%.c,$(wildcard tests/unit/$(1)/*.c))
+tool_module = $(firstword $(filter $(MODULES),$(foreach m,$(MODULES),$(if $(filter $(m)-%,$(1)),$(m)))))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 COMPILE = $(CC) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(CFLAGS_ALL) $(CPPFLAGS) $(CFLAGS)
 LINK = $(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(LDFLAGS)
+CMOCKA_LIBS = $(eval CMOCKA_LIBS := $(shell pkg-config --libs cmocka))$(CMOCKA_LIBS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -93,23 +110,28 @@ $(BUILD)/lib/libeac_$(1).a: $(call obj,$(call lib_srcs,$(1)))
 endef
 $(foreach m,$(MODULES),$(if $(strip $(call lib_srcs,$(m))),$(eval $(call module_lib,$(m)))))
 
-ifneq ($(SUPPORT_LIB),)
-$(SUPPORT_LIB): $(call obj,$(SUPPORT_SRCS))
-	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
-endif
-
 define prog_rule
-$(BUILD)/bin/$(notdir $(1:.c=)): $(call obj,$(1)) $(LIBS)
+$(BUILD)/bin/$(notdir $(1:.c=)): $(call obj,$(1)) $(call libs_for,$(patsubst %/,%,$(dir $(1))))
 	@mkdir -p $$(@D)
-	$$(LINK) -o $$@ $$< $(LIBS) $$(PKG_LIBS) $$(LDLIBS)
+	$$(LINK) -o $$@ $$^ $$(PKG_LIBS) $$(LDLIBS)
 endef
 $(foreach p,$(PROG_SRCS),$(eval $(call prog_rule,$(p))))
 
-CMOCKA_LIBS = $(eval CMOCKA_LIBS := $(shell pkg-config --libs cmocka))$(CMOCKA_LIBS)
-$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(SUPPORT_LIB) $(LIBS)
-	@mkdir -p $(@D)
-	$(LINK) -o $@ $< $(SUPPORT_LIB) $(LIBS) $(CMOCKA_LIBS) $(PKG_LIBS) $(LDLIBS)
+define unit_rule
+$(BUILD)/$(1:.c=): $(call obj,$(1) $(call unit_helpers,$(word 3,$(subst /, ,$(1))))) \
+		$(call libs_for,$(word 3,$(subst /, ,$(1))))
+	@mkdir -p $$(@D)
+	$$(LINK) -o $$@ $$^ $$(CMOCKA_LIBS) $$(PKG_LIBS) $$(LDLIBS)
+endef
+$(foreach t,$(UNIT_SRCS),$(eval $(call unit_rule,$(t))))
+
+define tool_rule
+$(BUILD)/$(1:.c=): $(call obj,$(1)) \
+		$(if $(call tool_module,$(notdir $(1))),$(call libs_for,$(call tool_module,$(notdir $(1)))),$(foreach m,$(MODULES),$(call lib_of,$(m))))
+	@mkdir -p $$(@D)
+	$$(LINK) -o $$@ $$^ $$(CMOCKA_LIBS) $$(PKG_LIBS) $$(LDLIBS)
+endef
+$(foreach t,$(TOOL_SRCS),$(eval $(call tool_rule,$(t))))
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 

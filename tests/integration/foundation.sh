@@ -21,7 +21,7 @@ for s in "$S1" "$S2"; do
 		bash -c ". '$s/env' && psql -XAt -U eac_service -d cvca -c 'select 1' && psql -XAt -U eac_service -d dv -c 'select 1'"
 	for e in cvca dv; do
 		check "$n: $e.json loads with the strict configuration loader" \
-			"$EAC_BUILD/tests/tools/config-check" "$e" "$s/$e.json"
+			"$EAC_BUILD/tests/tools/common-config-check" "$e" "$s/$e.json"
 		assert "$n: $e.pin is mode 0600 and not empty" \
 			test "$(stat -c %a "$s/$e.pin")" = 600 -a -s "$s/$e.pin"
 	done
@@ -61,10 +61,10 @@ check "s1 accepts connections again" bash -c ". '$S1/env' && psql -XAtc 'select 
 # the strict loader names unknown and duplicate keys
 sed 's/"data_dir"/"data_dri"/' "$S1/cvca.json" > "$T_DIR/typo.json"
 refuse "configuration with an unknown key is refused, naming key and file" 2 \
-	"typo.json: unknown key 'data_dri'" "$EAC_BUILD/tests/tools/config-check" cvca "$T_DIR/typo.json"
+	"typo.json: unknown key 'data_dri'" "$EAC_BUILD/tests/tools/common-config-check" cvca "$T_DIR/typo.json"
 sed 's/"policy":/"engine": "cvca", "policy":/' "$S1/cvca.json" > "$T_DIR/dup.json"
 refuse "configuration with a duplicate key is refused, naming key and file" 2 \
-	"dup.json:.*duplicate object key near '\"engine\"'" "$EAC_BUILD/tests/tools/config-check" cvca "$T_DIR/dup.json"
+	"dup.json:.*duplicate object key near '\"engine\"'" "$EAC_BUILD/tests/tools/common-config-check" cvca "$T_DIR/dup.json"
 
 # release build: hardened, no test hooks
 for b in "$EAC_RELEASE_BIN"/*; do
@@ -77,7 +77,7 @@ for b in "$EAC_RELEASE_BIN"/*; do
 	check "$n: release build has no test hooks (EAC_TEST_NOW, EAC_FAILPOINT)" bash -c "
 		! grep -qa -e EAC_TEST_NOW -e EAC_FAILPOINT '$b'"
 done
-check "test build does carry the clock override" grep -qa EAC_TEST_NOW "$EAC_BUILD/tests/tools/config-check"
+check "test build does carry the clock override" grep -qa EAC_TEST_NOW "$EAC_BUILD/tests/tools/common-config-check"
 
 # make install
 check "make install PREFIX=/usr DESTDIR=... installs the programs" bash -c "
