@@ -22,11 +22,25 @@ T_DIR=$(mktemp -d /tmp/eac-test.XXXXXX)
 T_SANDBOXES=()
 T_OUT=$T_DIR/.out
 T_ERR=$T_DIR/.err
+# Everything the commands under test print is kept here, next to the TAP
+# log, so the suite's last step can prove no PIN appears in any output.
+T_NAME=$(basename "$0" .sh)
+T_CAPTURE=${EAC_BUILD}/test-logs/integration_${T_NAME}.outputs
+mkdir -p "$(dirname "$T_CAPTURE")" && : > "$T_CAPTURE"
 
 t_cleanup() {
 	local s
 	for s in "${T_SANDBOXES[@]}"; do
 		"$EAC_TOP/packaging/sandbox" "$s" stop >/dev/null 2>&1 || true
+		# the server log and every file the test left in the sandbox go to
+		# the capture too (PIN files and the token store excepted)
+		find "$s" -type f ! -name '*.pin' ! -name '.*pin' ! -path '*/tokens/*' \
+			! -path '*/pg/*' -size -2M -print0 2>/dev/null |
+			xargs -0 -r grep -l -a -- "${EAC_TEST_PIN_MARKER:-no-marker-set}" 2>/dev/null |
+			while read -r f; do
+				T_N=$((T_N + 1)); echo "not ok $T_N - a PIN leaked into $f"
+			done
+		cat "$s/pglog/server.log" >> "$T_CAPTURE" 2>/dev/null || true
 	done
 	if [ "$T_FAILED" -eq 0 ] || [ -z "${KEEP_FAILED:-}" ]; then
 		rm -rf "$T_DIR"
@@ -40,13 +54,17 @@ ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
 not_ok() { T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_N - $*"; }
 diag() { sed 's/^/# /' "$@"; }
 
+capture() { cat "$T_OUT" "$T_ERR" >> "$T_CAPTURE" 2>/dev/null || true; }
+
 # check DESC CMD...: CMD succeeds
 check() {
 	local desc=$1; shift
-	if "$@" >"$T_OUT" 2>"$T_ERR"; then
+	"$@" >"$T_OUT" 2>"$T_ERR"
+	local rc=$?
+	capture
+	if [ "$rc" -eq 0 ]; then
 		ok "$desc"
 	else
-		local rc=$?
 		not_ok "$desc (exit $rc)"
 		diag "$T_OUT" "$T_ERR"
 	fi
@@ -58,6 +76,7 @@ refuse() {
 	local desc=$1 want=$2 pat=$3; shift 3
 	"$@" >"$T_OUT" 2>"$T_ERR"
 	local rc=$?
+	capture
 	if [ "$rc" -eq "$want" ] && [ "$(wc -l < "$T_ERR")" -eq 1 ] && grep -Eq -- "$pat" "$T_ERR"; then
 		ok "$desc"
 	else
