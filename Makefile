@@ -29,8 +29,8 @@ N        ?= 2000
 FUZZ_SECONDS ?= 60
 
 # Modules in link order: engines first, common last (dependencies point one
-# way: engines -> policy, cvc, hsm, db -> common).
-MODULES := ca-core dv-core policy db hsm cvc common
+# way: engines -> engine -> policy, cvc, hsm, db -> common).
+MODULES := ca-core dv-core engine policy db hsm cvc common
 
 # Library dependencies, resolved once and only when a build needs them, so
 # `make check` can install them first.
@@ -76,8 +76,9 @@ DEPS_cvc := common
 DEPS_policy := cvc common
 DEPS_hsm := cvc common
 DEPS_db := common
-DEPS_ca-core := policy db hsm cvc common
-DEPS_dv-core := policy db hsm cvc common
+DEPS_engine := policy db hsm cvc common
+DEPS_ca-core := engine policy db hsm cvc common
+DEPS_dv-core := engine policy db hsm cvc common
 libs_for = $(foreach m,$(1) $(DEPS_$(1)),$(call lib_of,$(m)))
 
 PROG_SRCS := $(foreach m,$(MODULES),$(wildcard $(m)/eac-*.c))

@@ -19,6 +19,8 @@ export EAC_TOP EAC_BUILD EAC_BIN EAC_RELEASE_BIN
 T_N=0
 T_FAILED=0
 T_DIR=$(mktemp -d /tmp/eac-test.XXXXXX)
+# traversable (not listable), so the sandboxes' servers can run as user postgres
+chmod 0711 "$T_DIR"
 T_SANDBOXES=()
 T_OUT=$T_DIR/.out
 T_ERR=$T_DIR/.err
@@ -87,6 +89,10 @@ refuse() {
 
 # assert DESC TEST-EXPRESSION...: like `check` for a shell test
 assert() { local desc=$1; shift; if "$@"; then ok "$desc"; else not_ok "$desc"; fi; }
+
+# hex without xxd (a separate package on Debian): hexof FILE, unhex < HEX
+hexof() { od -An -v -tx1 "$1" | tr -d ' \n'; }
+unhex() { local h; h=$(cat); printf '%b' "$(printf '%s' "$h" | sed 's/../\\x&/g')"; }
 
 # the output of the last check/refuse
 last_out() { cat "$T_OUT"; }
