@@ -1,0 +1,809 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The issuance protocol: intents, results, abandonment, recovery, batches;
+ * certificates (issued and imported) and their distribution. */
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db_internal.h"
+
+static const char *const kind_names[] = { NULL, "cvca", "link", "dv", "is" };
+
+const char *db_kind_name(db_kind kind)
+{
+	return (unsigned)kind < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[kind] : NULL;
+}
+
+const char *dbi_kind_sql(db_kind k)
+{
+	return db_kind_name(k);
+}
+
+static db_kind kind_from(const char *s)
+{
+	for (int k = DB_KIND_CVCA; k <= DB_KIND_IS; k++)
+		if (strcmp(s, kind_names[k]) == 0)
+			return (db_kind)k;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------
+ * the CV certificate's framing (the schema checks it again) */
+
+static int tlv(const uint8_t *b, size_t n, size_t p, unsigned *tag, size_t *voff, size_t *vlen)
+{
+	size_t l;
+	if (p + 2 > n)
+		return -1;
+	*tag = b[p++];
+	if ((*tag & 0x1f) == 0x1f) {
+		if (b[p] & 0x80)
+			return -1;
+		*tag = *tag << 8 | b[p++];
+	}
+	if (p >= n)
+		return -1;
+	l = b[p++];
+	if (l == 0x81) {
+		if (p + 1 > n || b[p] < 0x80)
+			return -1;
+		l = b[p++];
+	} else if (l == 0x82) {
+		if (p + 2 > n)
+			return -1;
+		l = (size_t)b[p] << 8 | b[p + 1];
+		p += 2;
+		if (l < 256)
+			return -1;
+	} else if (l > 0x7f) {
+		return -1;
+	}
+	if (l > n - p)
+		return -1;
+	*voff = p;
+	*vlen = l;
+	return 0;
+}
+
+eac_err dbi_cv_cert_body(const uint8_t *der, size_t len, const uint8_t **body, size_t *body_len)
+{
+	unsigned t;
+	size_t co, cl, bo, bl, so, sl;
+
+	if (der == NULL || tlv(der, len, 0, &t, &co, &cl) != 0 || t != 0x7f21)
+		return eac_fail(EAC_ERR_MALFORMED, "not a CV certificate (7F21 with a minimal length)");
+	if (co + cl != len)
+		return eac_fail(EAC_ERR_MALFORMED, "trailing bytes after the CV certificate");
+	if (tlv(der, len, co, &t, &bo, &bl) != 0 || t != 0x7f4e)
+		return eac_fail(EAC_ERR_MALFORMED, "CV certificate: body 7F4E expected first");
+	if (tlv(der, len, bo + bl, &t, &so, &sl) != 0 || t != 0x5f37 || sl == 0)
+		return eac_fail(EAC_ERR_MALFORMED, "CV certificate: signature 5F37 expected after the body");
+	if (so + sl != len)
+		return eac_fail(EAC_ERR_MALFORMED, "CV certificate: data after the signature");
+	*body = der + co;
+	*body_len = bo + bl - co;
+	return EAC_OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * batches: one transaction; an item the database refuses is marked and the
+ * batch runs again without it, so every other item is still recorded */
+
+typedef eac_err (*item_fn)(db_conn *db, void *ctx, size_t i, int64_t *id);
+
+typedef struct batch {
+	size_t n;
+	db_batch_item *out;
+	item_fn one;
+	eac_err (*prepare)(db_conn *db, struct batch *b); /* optional, once per attempt */
+	void *ctx;
+	const char *failpoint_before;
+	int item_failed;
+} batch;
+
+static int item_level(eac_err r)
+{
+	return r == EAC_ERR_DB_CONFLICT || r == EAC_ERR_STATE || r == EAC_ERR_POLICY ||
+	       r == EAC_ERR_MALFORMED || r == EAC_ERR_NOT_FOUND || r == EAC_ERR_USAGE;
+}
+
+static void mark(db_conn *db, batch *b, size_t i, eac_err r)
+{
+	b->out[i].status = r;
+	b->out[i].conflict = db->conflict;
+	b->out[i].id = 0;
+	snprintf(b->out[i].detail, sizeof(b->out[i].detail), "%s", eac_err_detail(r));
+}
+
+static eac_err batch_fn(db_conn *db, void *arg)
+{
+	batch *b = arg;
+	eac_err r;
+
+	if (b->prepare && (r = b->prepare(db, b)) != EAC_OK)
+		return r;
+	for (size_t i = 0; i < b->n; i++) {
+		int64_t id = 0;
+		if (b->out[i].status != EAC_OK)
+			continue;
+		db->conflict = DB_CONFLICT_NONE;
+		db->sqlstate[0] = '\0';
+		if ((r = b->one(db, b->ctx, i, &id)) != EAC_OK) {
+			if (!item_level(r))
+				return r;
+			mark(db, b, i, r);
+			/* refused by C before any statement: the transaction is
+			 * intact; refused by the database: run again without it */
+			if (db->sqlstate[0] == '\0')
+				continue;
+			b->item_failed = 1;
+			return r;
+		}
+		b->out[i].id = id;
+	}
+	eac_failpoint(b->failpoint_before);
+	return EAC_OK;
+}
+
+static eac_err batch_run(db_conn *db, const char *what, batch *b)
+{
+	eac_err r;
+
+	if (b->n > DB_BATCH_MAX)
+		return eac_fail(EAC_ERR_USAGE, "%s: %s: %zu items exceed the batch limit %d", db->name, what,
+				b->n, DB_BATCH_MAX);
+	if (db->in_tx)
+		return eac_fail(EAC_ERR_USAGE, "%s: %s commits on its own and must not run inside db_tx",
+				db->name, what);
+	for (size_t i = 0; i < b->n; i++)
+		memset(&b->out[i], 0, sizeof(b->out[i]));
+	for (;;) {
+		size_t pending = 0;
+		for (size_t i = 0; i < b->n; i++)
+			pending += b->out[i].status == EAC_OK;
+		if (pending == 0)
+			return EAC_OK;
+		b->item_failed = 0;
+		if ((r = dbi_tx(db, what, 1, batch_fn, b)) == EAC_OK)
+			return EAC_OK;
+		if (!b->item_failed) {
+			for (size_t i = 0; i < b->n; i++)
+				b->out[i].id = 0;
+			return r;
+		}
+	}
+}
+
+/* The outcome of a batch of one as the call's own result. */
+static eac_err single(db_conn *db, eac_err r, const db_batch_item *it, int64_t *id)
+{
+	(void)db;
+	if (r != EAC_OK)
+		return r;
+	if (it->status != EAC_OK) {
+		char copy[sizeof(it->detail)];
+		snprintf(copy, sizeof(copy), "%s", it->detail);
+		db->conflict = it->conflict;
+		return eac_fail(it->status, "%s", copy);
+	}
+	if (id)
+		*id = it->id;
+	return EAC_OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * 1. intents */
+
+static int ref_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	return n >= 7 && n <= DB_REF_MAX;
+}
+
+static eac_err intent_one(db_conn *db, void *ctx, size_t i, int64_t *id)
+{
+	const db_intent *in = (const db_intent *)ctx + i;
+	uint8_t th[DB_HASH_LEN];
+	PGresult *res = NULL;
+	dbi_params p = { 0 };
+	eac_err r;
+
+	if (db_kind_name(in->kind) == NULL || !ref_ok(in->chr) || !ref_ok(in->car) ||
+	    in->holder_key_hash == NULL || in->chat == NULL || in->chat_len == 0 || in->effective == NULL ||
+	    in->expiry == NULL || in->tbs == NULL || in->tbs_len == 0 || in->distribute_within < 0)
+		return eac_fail(EAC_ERR_USAGE, "%s: record intent: incomplete intent (kind, CHR, CAR, key hash, CHAT, dates, body)",
+				db->name);
+	if (in->tbs_len > DB_TBS_MAX)
+		return eac_fail(EAC_ERR_MALFORMED, "%s: record intent CHR %s: body of %zu octets exceeds %d",
+				db->name, in->chr, in->tbs_len, DB_TBS_MAX);
+	if ((r = eac_sha256(in->tbs, in->tbs_len, th)) != EAC_OK)
+		return r;
+	dbi_p_id(&p, in->issuer);
+	dbi_p_id(&p, in->signing_key);
+	dbi_p_text(&p, db_kind_name(in->kind));
+	dbi_p_latin1(&p, in->chr);
+	dbi_p_latin1(&p, in->car);
+	dbi_p_bytes(&p, in->holder_key_hash, DB_HASH_LEN);
+	dbi_p_id(&p, in->request);
+	dbi_p_bytes(&p, in->chat, in->chat_len);
+	dbi_p_text(&p, in->effective);
+	dbi_p_text(&p, in->expiry);
+	dbi_p_bytes(&p, in->tbs, in->tbs_len);
+	dbi_p_bytes(&p, th, sizeof(th));
+	dbi_p_int(&p, in->distribute_within);
+	dbi_p_int(&p, eac_now());
+	r = dbi_exec(db, "record intent",
+		     "INSERT INTO eac.issuances (issuer_id, signing_key_id, kind, chr, car, holder_key_hash,"
+		     " request_id, chat, effective, expiry, tbs, tbs_hash, distribute_within, created_at)"
+		     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10::date, $11, $12,"
+		     " CASE WHEN $13::bigint > 0 THEN $13::bigint * interval '1 second' END, to_timestamp($14))"
+		     " RETURNING id",
+		     &p, &res);
+	if (r != EAC_OK)
+		return r;
+	*id = dbi_int(res, 0, 0);
+	PQclear(res);
+	return EAC_OK;
+}
+
+eac_err db_intent_record_batch(db_conn *db, const db_intent *in, size_t n, db_batch_item *out)
+{
+	batch b = { .n = n, .out = out, .one = intent_one, .ctx = (void *)in,
+		    .failpoint_before = "before_intent_commit" };
+	eac_err r;
+
+	if (in == NULL || out == NULL)
+		return eac_fail(EAC_ERR_USAGE, "%s: record intents: no input", db->name);
+	if ((r = batch_run(db, "record intents", &b)) == EAC_OK)
+		eac_failpoint("after_intent_commit");
+	return r;
+}
+
+eac_err db_intent_record(db_conn *db, const db_intent *in, int64_t *intent_id)
+{
+	db_batch_item it;
+	batch b = { .n = 1, .out = &it, .one = intent_one, .ctx = (void *)in,
+		    .failpoint_before = "before_intent_commit" };
+	eac_err r;
+
+	if (in == NULL || intent_id == NULL)
+		return eac_fail(EAC_ERR_USAGE, "%s: record intent: no input", db->name);
+	if ((r = single(db, batch_run(db, "record intent", &b), &it, intent_id)) == EAC_OK)
+		eac_failpoint("after_intent_commit");
+	return r;
+}
+
+/* ---------------------------------------------------------------------------
+ * 3. results */
+
+typedef struct result_ctx {
+	const db_result *in;
+	size_t n;
+	int64_t now;
+	/* the intents' bodies, fetched once per attempt, in the order of `in` */
+	uint8_t **tbs;
+	size_t *tbs_len;
+} result_ctx;
+
+static eac_err result_prepare(db_conn *db, batch *b)
+{
+	result_ctx *c = b->ctx;
+	PGresult *res = NULL;
+	dbi_params p = { 0 };
+	char *ids = NULL;
+	size_t cap = c->n * 21 + 3, o = 0;
+	eac_err r = EAC_OK;
+
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->tbs[i]);
+		c->tbs[i] = NULL;
+		c->tbs_len[i] = 0;
+	}
+	if ((ids = malloc(cap)) == NULL)
+		return eac_fail(EAC_ERR_NOMEM, "%s: record results: out of memory", db->name);
+	/* a bigint[] parameter in its text form: digits and commas only */
+	ids[o++] = '{';
+	for (size_t i = 0; i < c->n; i++)
+		o += (size_t)snprintf(ids + o, cap - o, "%s%" PRId64, i ? "," : "", c->in[i].intent_id);
+	ids[o++] = '}';
+	ids[o] = '\0';
+	dbi_p_text(&p, ids);
+	r = dbi_exec(db, "record results", "SELECT id, tbs FROM eac.issuances WHERE id = ANY($1::bigint[])",
+		     &p, &res);
+	if (r != EAC_OK)
+		goto out;
+	for (int row = 0; row < PQntuples(res); row++) {
+		int64_t id = dbi_int(res, row, 0);
+		for (size_t i = 0; i < c->n; i++)
+			if (c->in[i].intent_id == id && c->tbs[i] == NULL &&
+			    (r = dbi_bytes(res, row, 1, &c->tbs[i], &c->tbs_len[i], "intent body")) != EAC_OK)
+				goto out;
+	}
+out:
+	PQclear(res);
+	free(ids);
+	return r;
+}
+
+static eac_err result_one(db_conn *db, void *ctx, size_t i, int64_t *id)
+{
+	result_ctx *c = ctx;
+	const db_result *in = &c->in[i];
+	const uint8_t *body = NULL;
+	size_t blen = 0;
+	PGresult *res = NULL;
+	dbi_params p = { 0 };
+	eac_err r;
+
+	if (in->der == NULL || in->der_len == 0 || in->der_len > DB_CERT_MAX)
+		return eac_fail(EAC_ERR_MALFORMED, "%s: record result for intent %" PRId64
+				": certificate missing or over %d octets", db->name, in->intent_id, DB_CERT_MAX);
+	if ((r = dbi_cv_cert_body(in->der, in->der_len, &body, &blen)) != EAC_OK)
+		return eac_fail_prefix(r, "%s: record result for intent %" PRId64 ": ", db->name,
+				       in->intent_id);
+	if (c->tbs[i] == NULL)
+		return eac_fail(EAC_ERR_NOT_FOUND, "%s: record result: intent %" PRId64 " not found", db->name,
+				in->intent_id);
+	if (blen != c->tbs_len[i] || memcmp(body, c->tbs[i], blen) != 0) {
+		db->conflict = DB_CONFLICT_BODY;
+		return eac_fail(EAC_ERR_DB_CONFLICT,
+				"%s: record result for intent %" PRId64
+				": the certificate's body differs from the intent's to-be-signed body; refused",
+				db->name, in->intent_id);
+	}
+	dbi_p_int(&p, in->intent_id);
+	dbi_p_bytes(&p, in->der, in->der_len);
+	dbi_p_int(&p, c->now);
+	r = dbi_exec(db, "record result",
+		     "INSERT INTO eac.certificates (issuance_id, der, issued_at) VALUES ($1, $2, to_timestamp($3))"
+		     " RETURNING id",
+		     &p, &res);
+	if (r != EAC_OK)
+		return r;
+	*id = dbi_int(res, 0, 0);
+	PQclear(res);
+	return EAC_OK;
+}
+
+static eac_err results(db_conn *db, const char *what, const db_result *in, size_t n, db_batch_item *out)
+{
+	result_ctx c = { .in = in, .n = n, .now = eac_now() };
+	batch b = { .n = n, .out = out, .one = result_one, .prepare = result_prepare, .ctx = &c,
+		    .failpoint_before = "before_result_commit" };
+	eac_err r;
+
+	c.tbs = calloc(n ? n : 1, sizeof(*c.tbs));
+	c.tbs_len = calloc(n ? n : 1, sizeof(*c.tbs_len));
+	if (c.tbs == NULL || c.tbs_len == NULL) {
+		r = eac_fail(EAC_ERR_NOMEM, "%s: %s: out of memory", db->name, what);
+		goto out;
+	}
+	r = batch_run(db, what, &b);
+out:
+	for (size_t i = 0; c.tbs && i < n; i++)
+		free(c.tbs[i]);
+	free(c.tbs);
+	free(c.tbs_len);
+	return r;
+}
+
+eac_err db_result_record_batch(db_conn *db, const db_result *in, size_t n, db_batch_item *out)
+{
+	eac_err r;
+	if (in == NULL || out == NULL)
+		return eac_fail(EAC_ERR_USAGE, "%s: record results: no input", db->name);
+	if ((r = results(db, "record results", in, n, out)) == EAC_OK)
+		eac_failpoint("after_result_commit");
+	return r;
+}
+
+eac_err db_result_record(db_conn *db, int64_t intent_id, const uint8_t *der, size_t der_len,
+			 int64_t *cert_id)
+{
+	db_result in = { intent_id, der, der_len };
+	db_batch_item it;
+	eac_err r;
+
+	if ((r = single(db, results(db, "record result", &in, 1, &it), &it, cert_id)) == EAC_OK)
+		eac_failpoint("after_result_commit");
+	return r;
+}
+
+/* ---------------------------------------------------------------------------
+ * abandonment and recovery */
+
+typedef struct abandon_ctx {
+	int64_t id;
+	const char *reason;
+} abandon_ctx;
+
+static eac_err abandon_fn(db_conn *db, void *arg)
+{
+	abandon_ctx *c = arg;
+	PGresult *res = NULL;
+	dbi_params p = { 0 };
+	eac_err r;
+
+	dbi_p_int(&p, c->id);
+	dbi_p_int(&p, eac_now());
+	dbi_p_text(&p, c->reason);
+	r = dbi_exec(db, "abandon intent",
+		     "UPDATE eac.issuances SET abandoned_at = to_timestamp($2), abandon_reason = $3 WHERE id = $1",
+		     &p, &res);
+	if (r != EAC_OK)
+		return r;
+	int n = atoi(PQcmdTuples(res));
+	PQclear(res);
+	if (n != 1)
+		return eac_fail(EAC_ERR_NOT_FOUND, "%s: abandon intent: intent %" PRId64 " not found", db->name,
+				c->id);
+	return EAC_OK;
+}
+
+eac_err db_abandon(db_conn *db, int64_t intent_id, const char *reason)
+{
+	abandon_ctx c = { intent_id, reason };
+	size_t n = reason ? strlen(reason) : 0;
+	if (n == 0 || n > DB_TEXT_MAX)
+		return eac_fail(EAC_ERR_USAGE, "%s: abandon intent %" PRId64 ": a reason of 1..%d octets is required",
+				db->name, intent_id, DB_TEXT_MAX);
+	return dbi_tx(db, "abandon intent", 1, abandon_fn, &c);
+}
+
+void db_open_intents_free(db_open_intent *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++)
+		free(list[i].tbs);
+	free(list);
+}
+
+eac_err db_recover_list(db_conn *db, db_open_intent **list, size_t *n)
+{
+	PGresult *res = NULL;
+	db_open_intent *l = NULL;
+	size_t rows = 0;
+	eac_err r;
+
+	if (!db->in_tx && (r = dbi_ready(db)) != EAC_OK)
+		return r;
+	r = dbi_exec(db, "list open intents",
+		     "SELECT i.id, i.issuer_id, i.signing_key_id, i.request_id, i.kind, i.chr, i.car,"
+		     " i.holder_key_hash, i.tbs_hash, i.tbs, floor(extract(epoch FROM i.created_at))::bigint"
+		     " FROM eac.open_issuances o JOIN eac.issuances i ON i.id = o.issuance_id ORDER BY i.id",
+		     NULL, &res);
+	if (r != EAC_OK)
+		return r;
+	rows = (size_t)PQntuples(res);
+	if ((l = calloc(rows ? rows : 1, sizeof(*l))) == NULL) {
+		r = eac_fail(EAC_ERR_NOMEM, "%s: list open intents: out of memory", db->name);
+		goto out;
+	}
+	for (size_t i = 0; i < rows; i++) {
+		int row = (int)i;
+		char kind[8];
+		l[i].id = dbi_int(res, row, 0);
+		l[i].issuer = dbi_int(res, row, 1);
+		l[i].signing_key = dbi_int(res, row, 2);
+		l[i].request = dbi_int(res, row, 3);
+		dbi_text(res, row, 4, kind, sizeof(kind));
+		l[i].kind = kind_from(kind);
+		dbi_latin1(res, row, 5, l[i].chr, sizeof(l[i].chr));
+		dbi_latin1(res, row, 6, l[i].car, sizeof(l[i].car));
+		l[i].created_at = dbi_int(res, row, 10);
+		if ((r = dbi_hash(res, row, 7, l[i].holder_key_hash, DB_HASH_LEN, "holder key hash")) != EAC_OK ||
+		    (r = dbi_hash(res, row, 8, l[i].tbs_hash, DB_HASH_LEN, "body hash")) != EAC_OK ||
+		    (r = dbi_bytes(res, row, 9, &l[i].tbs, &l[i].tbs_len, "body")) != EAC_OK)
+			goto out;
+	}
+	*list = l;
+	*n = rows;
+	l = NULL;
+	r = EAC_OK;
+out:
+	db_open_intents_free(l, rows);
+	PQclear(res);
+	return r;
+}
+
+/* ---------------------------------------------------------------------------
+ * the whole protocol */
+
+eac_err db_issue(db_conn *db, const db_intent *in, db_sign_fn sign, void *arg, int64_t *cert_id,
+		 uint8_t **der, size_t *der_len)
+{
+	int64_t intent = 0, cid = 0;
+	uint8_t *d = NULL;
+	size_t dl = 0;
+	char saved[1024];
+	eac_err r;
+
+	if (sign == NULL || cert_id == NULL || der == NULL || der_len == NULL)
+		return eac_fail(EAC_ERR_USAGE, "%s: issue: signer and outputs are required", db->name);
+	/* 1. the intent is committed before anything is signed */
+	if ((r = db_intent_record(db, in, &intent)) != EAC_OK)
+		return r;
+	/* 2. sign */
+	if ((r = sign(arg, in->tbs, in->tbs_len, &d, &dl)) != EAC_OK) {
+		char reason[DB_TEXT_MAX + 1];
+		snprintf(saved, sizeof(saved), "%s", eac_err_detail(r));
+		snprintf(reason, sizeof(reason), "signing failed: %.900s", saved);
+		/* best effort: if the database is gone too, recovery finds it */
+		if (db_abandon(db, intent, reason) != EAC_OK)
+			eac_err_clear();
+		return eac_fail(r, "%s", saved);
+	}
+	eac_failpoint("after_sign");
+	/* 3. the result is committed before the certificate is released */
+	if ((r = db_result_record(db, intent, d, dl, &cid)) != EAC_OK) {
+		if (db->conflict == DB_CONFLICT_BODY) {
+			snprintf(saved, sizeof(saved), "%s", eac_err_detail(r));
+			if (db_abandon(db, intent, "the signer returned a certificate for another body") != EAC_OK)
+				eac_err_clear();
+			r = eac_fail(r, "%s", saved);
+			db->conflict = DB_CONFLICT_BODY;
+		}
+		free(d);
+		return r;
+	}
+	/* 4. release */
+	*cert_id = cid;
+	*der = d;
+	*der_len = dl;
+	return EAC_OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * certificates */
+
+#define CERT_COLUMNS                                                                                     \
+	"SELECT c.id, c.source = 'imported', c.issuance_id, c.issuer_id, c.request_id, c.kind, c.chr, c.car," \
+	" c.effective, c.expiry, c.holder_key_hash, c.der_hash, floor(extract(epoch FROM c.issued_at))::bigint," \
+	" floor(extract(epoch FROM c.distribute_by))::bigint,"                                             \
+	" (SELECT floor(extract(epoch FROM min(d.distributed_at)))::bigint FROM eac.distributions d"       \
+	"  WHERE d.certificate_id = c.id), a.audit_seq, a.audit_hash, c.der FROM eac.certificates c" \
+	" LEFT JOIN eac.certificate_anchors a ON a.certificate_id = c.id "
+
+static eac_err cert_read(db_conn *db, const char *what, const char *noun, int64_t id, const char *sql,
+			 db_cert *out)
+{
+	PGresult *res = NULL;
+	dbi_params p = { 0 };
+	db_cert c = { 0 };
+	char kind[8];
+	eac_err r;
+
+	if (!db->in_tx && (r = dbi_ready(db)) != EAC_OK)
+		return r;
+	dbi_p_int(&p, id);
+	if ((r = dbi_exec_row(db, what, noun, id, sql, &p, &res)) != EAC_OK)
+		return r;
+	c.id = dbi_int(res, 0, 0);
+	c.imported = dbi_bool(res, 0, 1);
+	c.issuance = dbi_int(res, 0, 2);
+	c.issuer = dbi_int(res, 0, 3);
+	c.request = dbi_int(res, 0, 4);
+	dbi_text(res, 0, 5, kind, sizeof(kind));
+	c.kind = kind_from(kind);
+	dbi_latin1(res, 0, 6, c.chr, sizeof(c.chr));
+	dbi_latin1(res, 0, 7, c.car, sizeof(c.car));
+	dbi_text(res, 0, 8, c.effective, sizeof(c.effective));
+	dbi_text(res, 0, 9, c.expiry, sizeof(c.expiry));
+	c.issued_at = dbi_int(res, 0, 12);
+	c.distribute_by = dbi_int(res, 0, 13);
+	c.distributed_at = dbi_int(res, 0, 14);
+	c.audit.seq = dbi_int(res, 0, 15);
+	if ((r = dbi_hash(res, 0, 10, c.holder_key_hash, DB_HASH_LEN, "holder key hash")) != EAC_OK ||
+	    (r = dbi_hash(res, 0, 11, c.der_hash, DB_HASH_LEN, "certificate hash")) != EAC_OK ||
+	    (r = dbi_hash(res, 0, 16, c.audit.hash, DB_HASH_LEN, "audit hash")) != EAC_OK ||
+	    (r = dbi_bytes(res, 0, 17, &c.der, &c.der_len, "certificate")) != EAC_OK)
+		goto out;
+	*out = c;
+	c.der = NULL;
+	r = EAC_OK;
+out:
+	free(c.der);
+	PQclear(res);
+	return r;
+}
+
+eac_err db_cert_get(db_conn *db, int64_t id, db_cert *out)
+{
+	return cert_read(db, "read certificate", "certificate", id, CERT_COLUMNS "WHERE c.id = $1", out);
+}
+
+eac_err db_cert_by_request(db_conn *db, int64_t request, db_cert *out)
+{
+	return cert_read(db, "read the certificate of a request", "certificate for request", request,
+			 CERT_COLUMNS "WHERE c.request_id = $1", out);
+}
+
+void db_cert_free(db_cert *c)
+{
+	if (c == NULL)
+		return;
+	free(c->der);
+	c->der = NULL;
+	c->der_len = 0;
+}
+
+typedef struct import_ctx {
+	const db_import *in;
+	int64_t id;
+} import_ctx;
+
+static eac_err import_fn(db_conn *db, void *arg)
+{
+	import_ctx *c = arg;
+	const db_import *in = c->in;
+	PGresult *res = NULL;
+	dbi_params p = { 0 };
+	eac_err r;
+
+	dbi_p_id(&p, in->issuer);
+	dbi_p_text(&p, db_kind_name(in->kind));
+	dbi_p_latin1(&p, in->chr);
+	dbi_p_latin1(&p, in->car);
+	dbi_p_bytes(&p, in->chat, in->chat_len);
+	dbi_p_text(&p, in->effective);
+	dbi_p_text(&p, in->expiry);
+	dbi_p_bytes(&p, in->holder_key_hash, DB_HASH_LEN);
+	dbi_p_bytes(&p, in->der, in->der_len);
+	dbi_p_int(&p, eac_now());
+	r = dbi_exec(db, "import certificate",
+		     "INSERT INTO eac.certificates (issuer_id, kind, chr, car, chat, effective, expiry,"
+		     " holder_key_hash, der, issued_at)"
+		     " VALUES ($1, $2, $3, $4, $5, $6::date, $7::date, $8, $9, to_timestamp($10)) RETURNING id",
+		     &p, &res);
+	if (r != EAC_OK)
+		return r;
+	c->id = dbi_int(res, 0, 0);
+	PQclear(res);
+	return EAC_OK;
+}
+
+eac_err db_cert_import(db_conn *db, const db_import *in, int64_t *cert_id)
+{
+	import_ctx c = { .in = in };
+	const uint8_t *body;
+	size_t blen;
+	eac_err r;
+
+	if (in == NULL || cert_id == NULL || db_kind_name(in->kind) == NULL || !ref_ok(in->chr) ||
+	    !ref_ok(in->car) || in->holder_key_hash == NULL || in->chat == NULL || in->effective == NULL ||
+	    in->expiry == NULL)
+		return eac_fail(EAC_ERR_USAGE, "%s: import certificate: incomplete description", db->name);
+	if (in->der_len > DB_CERT_MAX)
+		return eac_fail(EAC_ERR_MALFORMED, "%s: import certificate %s: over %d octets", db->name,
+				in->chr, DB_CERT_MAX);
+	if ((r = dbi_cv_cert_body(in->der, in->der_len, &body, &blen)) != EAC_OK)
+		return eac_fail_prefix(r, "%s: import certificate %s: ", db->name, in->chr);
+	if ((r = dbi_tx(db, "import certificate", 0, import_fn, &c)) != EAC_OK)
+		return r;
+	*cert_id = c.id;
+	return EAC_OK;
+}
+
+/* ---------------------------------------------------------------------------
+ * distribution */
+
+typedef struct dist_ctx {
+	int64_t cert;
+	const char *channel, *recipient;
+} dist_ctx;
+
+static eac_err dist_fn(db_conn *db, void *arg)
+{
+	dist_ctx *c = arg;
+	dbi_params p = { 0 };
+	dbi_p_int(&p, c->cert);
+	dbi_p_int(&p, eac_now());
+	dbi_p_text(&p, c->channel);
+	dbi_p_text(&p, c->recipient);
+	return dbi_exec(db, "record distribution",
+			"INSERT INTO eac.distributions (certificate_id, distributed_at, channel, recipient)"
+			" VALUES ($1, to_timestamp($2), $3, $4)",
+			&p, NULL);
+}
+
+eac_err db_distribution_record(db_conn *db, int64_t cert_id, const char *channel, const char *recipient)
+{
+	dist_ctx c = { cert_id, channel, recipient };
+	if (channel == NULL || recipient == NULL)
+		return eac_fail(EAC_ERR_USAGE, "%s: record distribution: channel and recipient are required",
+				db->name);
+	return dbi_tx(db, "record distribution", 0, dist_fn, &c);
+}
+
+/* ---------------------------------------------------------------------------
+ * DV: requests sent to CVCAs */
+
+typedef struct dvreq_ctx {
+	const db_dv_request_in *in;
+	int64_t id, cert;
+} dvreq_ctx;
+
+static eac_err dvreq_fn(db_conn *db, void *arg)
+{
+	dvreq_ctx *c = arg;
+	PGresult *res = NULL;
+	dbi_params p = { 0 };
+	uint8_t h[DB_HASH_LEN];
+	eac_err r;
+
+	if ((r = eac_sha256(c->in->raw, c->in->raw_len, h)) != EAC_OK)
+		return r;
+	dbi_p_id(&p, c->in->cvca);
+	dbi_p_latin1(&p, c->in->car);
+	dbi_p_latin1(&p, c->in->chr);
+	dbi_p_id(&p, c->in->key);
+	dbi_p_bytes(&p, c->in->raw, c->in->raw_len);
+	dbi_p_bytes(&p, h, sizeof(h));
+	dbi_p_int(&p, eac_now());
+	r = dbi_exec(db, "record DV request",
+		     "INSERT INTO eac.dv_requests (cvca_id, car, chr, key_id, raw, raw_hash, created_at)"
+		     " VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7)) RETURNING id",
+		     &p, &res);
+	if (r != EAC_OK)
+		return r;
+	c->id = dbi_int(res, 0, 0);
+	PQclear(res);
+	return EAC_OK;
+}
+
+static eac_err dv_only(db_conn *db, const char *what)
+{
+	if (strcmp(db->flavour, "dv") != 0)
+		return eac_fail(EAC_ERR_USAGE, "%s: %s: only a DV database has this", db->name, what);
+	return EAC_OK;
+}
+
+eac_err db_dv_request_record(db_conn *db, const db_dv_request_in *in, int64_t *id)
+{
+	dvreq_ctx c = { .in = in };
+	eac_err r;
+
+	if ((r = dv_only(db, "record DV request")) != EAC_OK)
+		return r;
+	if (in == NULL || id == NULL || in->raw == NULL || in->raw_len == 0 || in->raw_len > DB_REQUEST_MAX ||
+	    !ref_ok(in->chr))
+		return eac_fail(EAC_ERR_USAGE, "%s: record DV request: CHR and 1..%d octets are required",
+				db->name, DB_REQUEST_MAX);
+	if ((r = dbi_tx(db, "record DV request", 0, dvreq_fn, &c)) != EAC_OK)
+		return r;
+	*id = c.id;
+	return EAC_OK;
+}
+
+static eac_err dvans_fn(db_conn *db, void *arg)
+{
+	dvreq_ctx *c = arg;
+	PGresult *res = NULL;
+	dbi_params p = { 0 };
+	eac_err r;
+
+	dbi_p_int(&p, c->id);
+	dbi_p_int(&p, c->cert);
+	dbi_p_int(&p, eac_now());
+	r = dbi_exec(db, "record the answer to a DV request",
+		     "UPDATE eac.dv_requests SET answered_by = $2, answered_at = to_timestamp($3) WHERE id = $1",
+		     &p, &res);
+	if (r != EAC_OK)
+		return r;
+	int n = atoi(PQcmdTuples(res));
+	PQclear(res);
+	if (n != 1)
+		return eac_fail(EAC_ERR_NOT_FOUND, "%s: record the answer: DV request %" PRId64 " not found",
+				db->name, c->id);
+	return EAC_OK;
+}
+
+eac_err db_dv_request_answer(db_conn *db, int64_t id, int64_t cert_id)
+{
+	dvreq_ctx c = { .id = id, .cert = cert_id };
+	eac_err r;
+	if ((r = dv_only(db, "record the answer to a DV request")) != EAC_OK)
+		return r;
+	return dbi_tx(db, "record the answer to a DV request", 0, dvans_fn, &c);
+}

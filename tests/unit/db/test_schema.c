@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * db/: migrations and least privilege against a real PostgreSQL (sandbox):
+ * versioned migrations applied once and checked at every start, refusal of
+ * a foreign, missing, newer or altered schema, the service and auditor
+ * roles' privileges, the owner stopped by the guards, unreachable database.
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db.h"
+#include "tests/unit/db/dbtest.h"
+
+static int setup(void **state)
+{
+	(void)state;
+	return dbt_start();
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	dbt_finish();
+	return 0;
+}
+
+static void test_migrations_apply_once_both_engines(void **state)
+{
+	db_conn *db = NULL;
+	PGconn *c;
+	(void)state;
+
+	assert_true(db_schema_version() >= 1);
+	assert_int_equal(dbt_open("cvca", "cvca", &db), EAC_OK);
+	db_close(db);
+	/* again: nothing to do, the same schema */
+	assert_int_equal(dbt_open("cvca", "cvca", &db), EAC_OK);
+	db_close(db);
+	assert_int_equal(dbt_open("dv", "dv", &db), EAC_OK);
+	db_close(db);
+
+	c = dbt_pg("cvca", "auditor");
+	assert_non_null(c);
+	char want[16];
+	snprintf(want, sizeof(want), "cvca %d", db_schema_version());
+	assert_string_equal(dbt_value(c, "SELECT flavour || ' ' || version FROM eac.meta"), want);
+	/* the common part and the CVCA's own part, each recorded once */
+	assert_string_equal(dbt_value(c, "SELECT string_agg(part, ',' ORDER BY part) FROM eac.schema_migrations WHERE version = 1"),
+			    "common,cvca");
+	/* one migration event in the chain */
+	assert_string_equal(dbt_value(c, "SELECT count(*) FROM eac.audit_events WHERE action = 'schema.migrate'"), "1");
+	/* engine-specific tables: inspection systems only on the DV */
+	assert_string_equal(dbt_value(c, "SELECT to_regclass('eac.inspection_systems') IS NULL"), "t");
+	PQfinish(c);
+	c = dbt_pg("dv", "auditor");
+	assert_non_null(c);
+	assert_string_equal(dbt_value(c, "SELECT to_regclass('eac.inspection_systems') IS NOT NULL"), "t");
+	PQfinish(c);
+}
+
+static void test_check_only_without_owner(void **state)
+{
+	db_conn *db = NULL;
+	(void)state;
+
+	/* migrated: the service connection alone is enough */
+	assert_int_equal(db_open(dbt_conninfo("cvca", "service"), NULL, "cvca", &db), EAC_OK);
+	db_close(db);
+	db = NULL;
+	/* no schema and no owner to create it */
+	assert_int_equal(dbt_createdb("empty"), 0);
+	assert_int_equal(db_open(dbt_conninfo("empty", "service"), NULL, "cvca", &db), EAC_ERR_DB_SCHEMA);
+	assert_non_null(strstr(eac_err_detail(EAC_ERR_DB_SCHEMA), "no schema"));
+	assert_null(db);
+}
+
+static void test_other_flavour_refused(void **state)
+{
+	db_conn *db = NULL;
+	(void)state;
+
+	assert_int_equal(dbt_open("cvca", "dv", &db), EAC_ERR_DB_SCHEMA);
+	assert_non_null(strstr(eac_err_detail(EAC_ERR_DB_SCHEMA), "holds the cvca engine's schema, not the dv's"));
+	assert_int_equal(db_open(dbt_conninfo("dv", "service"), NULL, "cvca", &db), EAC_ERR_DB_SCHEMA);
+	assert_null(db);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+	db_conn *db = NULL;
+	char sql[128];
+	(void)state;
+
+	assert_int_equal(dbt_createdb("newer"), 0);
+	assert_int_equal(dbt_open("newer", "cvca", &db), EAC_OK);
+	db_close(db);
+	db = NULL;
+	/* a later program migrated it further (the guard lets the version rise) */
+	PGconn *c = dbt_pg("newer", "owner");
+	assert_non_null(c);
+	snprintf(sql, sizeof(sql), "UPDATE eac.meta SET version = %d", db_schema_version() + 1);
+	assert_string_equal(dbt_sql(c, sql, NULL), "");
+	/* but never falls */
+	assert_string_equal(dbt_sql(c, "UPDATE eac.meta SET version = 1", NULL), "EA001");
+	PQfinish(c);
+	assert_int_equal(dbt_open("newer", "cvca", &db), EAC_ERR_DB_SCHEMA);
+	assert_non_null(strstr(eac_err_detail(EAC_ERR_DB_SCHEMA), "is newer than this program knows"));
+	assert_int_equal(db_open(dbt_conninfo("newer", "service"), NULL, "cvca", &db), EAC_ERR_DB_SCHEMA);
+	assert_non_null(strstr(eac_err_detail(EAC_ERR_DB_SCHEMA), "is newer than this program knows"));
+	assert_int_equal(db_open_auditor(dbt_conninfo("newer", "auditor"), "cvca", &db), EAC_ERR_DB_SCHEMA);
+	assert_null(db);
+}
+
+static void test_dropped_schema_needs_owner(void **state)
+{
+	db_conn *db = NULL;
+	(void)state;
+	assert_int_equal(dbt_createdb("dropped"), 0);
+	assert_int_equal(dbt_open("dropped", "dv", &db), EAC_OK);
+	db_close(db);
+	db = NULL;
+	assert_string_equal(dbt_tamper("dropped", "DROP SCHEMA eac CASCADE"), "");
+	/* the check-only start names the owner connection */
+	assert_int_equal(db_open(dbt_conninfo("dropped", "service"), NULL, "dv", &db), EAC_ERR_DB_SCHEMA);
+	assert_non_null(strstr(eac_err_detail(EAC_ERR_DB_SCHEMA), "owner connection"));
+	assert_null(db);
+	/* and the owner creates it again */
+	assert_int_equal(dbt_open("dropped", "dv", &db), EAC_OK);
+	db_close(db);
+}
+
+static void test_altered_migration_refused(void **state)
+{
+	db_conn *db = NULL;
+	(void)state;
+	assert_int_equal(dbt_createdb("altered"), 0);
+	assert_int_equal(dbt_open("altered", "cvca", &db), EAC_OK);
+	db_close(db);
+	db = NULL;
+	/* the bookkeeping is insert-only for the owner too */
+	PGconn *c = dbt_pg("altered", "owner");
+	assert_non_null(c);
+	assert_string_equal(dbt_sql(c, "UPDATE eac.schema_migrations SET sha256 = sha256('x')", NULL), "EA001");
+	PQfinish(c);
+	/* a superuser's change is noticed at the next start */
+	assert_string_equal(dbt_tamper("altered", "UPDATE eac.schema_migrations SET sha256 = sha256('x') WHERE part = 'cvca'"),
+			    "");
+	assert_int_equal(dbt_open("altered", "cvca", &db), EAC_ERR_DB_SCHEMA);
+	assert_non_null(strstr(eac_err_detail(EAC_ERR_DB_SCHEMA), "migration 0001-cvca.sql was applied with another text"));
+	assert_null(db);
+}
+
+static void *open_thread(void *arg)
+{
+	db_conn *db = NULL;
+	eac_err r = dbt_open("race", "dv", &db);
+	db_close(db);
+	*(eac_err *)arg = r;
+	return NULL;
+}
+
+static void test_concurrent_starts_migrate_once(void **state)
+{
+	pthread_t t[8];
+	eac_err r[8];
+	(void)state;
+	assert_int_equal(dbt_createdb("race"), 0);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, open_thread, &r[i]), 0);
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(r[i], EAC_OK);
+	}
+	PGconn *c = dbt_pg("race", "auditor");
+	assert_non_null(c);
+	assert_string_equal(dbt_value(c, "SELECT count(*) FROM eac.audit_events WHERE action = 'schema.migrate'"), "1");
+	PQfinish(c);
+}
+
+static void test_engine_refuses_owner_and_superuser(void **state)
+{
+	db_conn *db = NULL;
+	(void)state;
+	assert_int_equal(db_open(dbt_conninfo("cvca", "owner"), NULL, "cvca", &db), EAC_ERR_CONFIG);
+	assert_non_null(strstr(eac_err_detail(EAC_ERR_CONFIG), "'eac_owner', which owns the schema"));
+	assert_int_equal(db_open(dbt_conninfo("cvca", "admin"), NULL, "cvca", &db), EAC_ERR_CONFIG);
+	assert_non_null(strstr(eac_err_detail(EAC_ERR_CONFIG), "a superuser"));
+	assert_int_equal(db_open(dbt_conninfo("cvca", "auditor"), NULL, "cvca", &db), EAC_ERR_CONFIG);
+	assert_non_null(strstr(eac_err_detail(EAC_ERR_CONFIG), "not a member of eac_service"));
+	assert_null(db);
+}
+
+static void expect_denied(PGconn *c, const char *sql)
+{
+	const char *msg = NULL;
+	const char *st = dbt_sql(c, sql, &msg);
+	if (strcmp(st, "42501") != 0)
+		fail_msg("%s: expected permission denied, got %s %s", sql, st, msg);
+	assert_non_null(strstr(msg, "permission denied"));
+}
+
+static void test_service_role_never_updates_or_deletes_records(void **state)
+{
+	PGconn *c = dbt_pg("cvca", "service");
+	(void)state;
+	assert_non_null(c);
+	static const char *const insert_only[] = { "certificates", "audit_events", "distributions", "ceremonies",
+						   "schema_migrations", "audit_head", "meta" };
+	for (size_t i = 0; i < sizeof(insert_only) / sizeof(insert_only[0]); i++) {
+		char sql[128];
+		snprintf(sql, sizeof(sql), "UPDATE eac.%s SET %s", insert_only[i],
+			 strcmp(insert_only[i], "certificates") == 0 ? "chr = chr" :
+			 strcmp(insert_only[i], "audit_events") == 0 ? "actor = actor" :
+			 strcmp(insert_only[i], "distributions") == 0 ? "channel = channel" :
+			 strcmp(insert_only[i], "ceremonies") == 0 ? "kind = kind" :
+			 strcmp(insert_only[i], "schema_migrations") == 0 ? "name = name" :
+			 strcmp(insert_only[i], "audit_head") == 0 ? "seq = seq" : "version = version");
+		expect_denied(c, sql);
+		snprintf(sql, sizeof(sql), "DELETE FROM eac.%s", insert_only[i]);
+		expect_denied(c, sql);
+		snprintf(sql, sizeof(sql), "TRUNCATE eac.%s", insert_only[i]);
+		expect_denied(c, sql);
+	}
+	/* the state-bearing tables: no DELETE, no TRUNCATE, UPDATE only of the
+	 * guarded state columns */
+	static const char *const stateful[] = { "issuances", "requests", "keys", "authorities", "seq_counters",
+						"open_issuances", "awaiting_distribution" };
+	for (size_t i = 0; i < sizeof(stateful) / sizeof(stateful[0]); i++) {
+		char sql[128];
+		snprintf(sql, sizeof(sql), "DELETE FROM eac.%s", stateful[i]);
+		expect_denied(c, sql);
+		snprintf(sql, sizeof(sql), "TRUNCATE eac.%s", stateful[i]);
+		expect_denied(c, sql);
+	}
+	expect_denied(c, "UPDATE eac.issuances SET tbs = tbs");
+	expect_denied(c, "UPDATE eac.requests SET raw = raw");
+	expect_denied(c, "UPDATE eac.keys SET pubkey_hash = pubkey_hash");
+	expect_denied(c, "UPDATE eac.authorities SET country = country");
+	/* the chain is the database's: no seq or hash of the caller's */
+	expect_denied(c, "INSERT INTO eac.audit_events (seq, actor, action, object, details) VALUES (1, 'x', 'x', '', '{}')");
+	expect_denied(c, "SELECT eac.audit_append('x', '', '{}')");
+	expect_denied(c, "CREATE TABLE eac.mine (x int)");
+	PQfinish(c);
+}
+
+static void test_auditor_only_reads(void **state)
+{
+	PGconn *c = dbt_pg("cvca", "auditor");
+	db_conn *db = NULL;
+	db_audit_report rep;
+	(void)state;
+	assert_non_null(c);
+	assert_non_null(dbt_value(c, "SELECT count(*) FROM eac.audit_events"));
+	assert_non_null(dbt_value(c, "SELECT count(*) FROM eac.certificates_v"));
+	expect_denied(c, "INSERT INTO eac.audit_events (actor, action, object, details) VALUES ('x', 'x', '', '{}')");
+	expect_denied(c, "INSERT INTO eac.authorities (kind, country, mnemonic, name, domestic, created_at)"
+			 " VALUES ('dv', 'FI', 'X', 'x', true, now())");
+	expect_denied(c, "UPDATE eac.requests SET state = state");
+	expect_denied(c, "DELETE FROM eac.audit_events");
+	expect_denied(c, "SELECT eac.audit_append('x', '', '{}')");
+	PQfinish(c);
+
+	/* through the API: verify works, writing does not */
+	assert_int_equal(db_open_auditor(dbt_conninfo("cvca", "auditor"), "cvca", &db), EAC_OK);
+	assert_int_equal(db_audit_verify(db, NULL, &rep), EAC_OK);
+	assert_true(rep.rows >= 1);
+	assert_int_equal(db_audit(db, NULL, "login.fail", "officer:eve", "{}", NULL), EAC_ERR_AUDIT);
+	db_close(db);
+}
+
+static void test_owner_stopped_by_guards(void **state)
+{
+	PGconn *c = dbt_pg("cvca", "owner");
+	const char *msg = NULL;
+	(void)state;
+	assert_non_null(c);
+	assert_string_equal(dbt_sql(c, "UPDATE eac.audit_events SET details = '{}'", &msg), "EA001");
+	assert_non_null(strstr(msg, "UPDATE on audit_events is forbidden"));
+	assert_string_equal(dbt_sql(c, "DELETE FROM eac.audit_events", &msg), "EA001");
+	assert_string_equal(dbt_sql(c, "TRUNCATE eac.audit_events CASCADE", &msg), "EA001");
+	assert_string_equal(dbt_sql(c, "TRUNCATE eac.certificates CASCADE", &msg), "EA001");
+	assert_string_equal(dbt_sql(c, "DELETE FROM eac.audit_head", &msg), "EA001");
+	assert_string_equal(dbt_sql(c, "UPDATE eac.audit_head SET seq = 0", &msg), "EA001");
+	/* the chain numbers an owner's event like any other */
+	assert_string_equal(dbt_sql(c, "INSERT INTO eac.audit_events (seq, at, db_user, actor, action, object, details, prev_hash, hash)"
+				       " VALUES (1, now(), 'x', 'x', 'forged', '', '{}', sha256('x'), sha256('y'))", &msg), "");
+	assert_string_equal(dbt_value(c, "SELECT (seq > 1 AND db_user = 'eac_owner' AND prev_hash <> sha256('x'))::text"
+					 " FROM eac.audit_events WHERE action = 'forged'"), "true");
+	PQfinish(c);
+}
+
+static void test_unreachable_database(void **state)
+{
+	db_conn *db = NULL;
+	char ci[512];
+	(void)state;
+	snprintf(ci, sizeof(ci), "host=%s/nowhere port=5432 dbname=cvca user=eac_service connect_timeout=2",
+		 dbt_dir());
+	assert_int_equal(db_open(ci, NULL, "cvca", &db), EAC_ERR_DB_UNAVAILABLE);
+	const char *d = eac_err_detail(EAC_ERR_DB_UNAVAILABLE);
+	assert_non_null(strstr(d, "database cvca (eac_service@"));
+	assert_non_null(strstr(d, "nowhere:5432): cannot connect"));
+	assert_non_null(strstr(d, "No such file or directory"));
+	assert_null(strchr(d, '\n'));
+	assert_int_equal(db_open("host=/x dbname=cvca bogus=1", NULL, "cvca", &db), EAC_ERR_CONFIG);
+	assert_int_equal(db_open(ci, NULL, "ca", &db), EAC_ERR_USAGE);
+	assert_null(db);
+	/* a wrong password is an environment failure, and the password is not printed */
+	assert_int_equal(db_open("host=/tmp/none dbname=cvca user=eac_service password=Sekr1tPW connect_timeout=1",
+				 NULL, "cvca", &db), EAC_ERR_DB_UNAVAILABLE);
+	assert_null(strstr(eac_err_detail(EAC_ERR_DB_UNAVAILABLE), "Sekr1tPW"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_migrations_apply_once_both_engines),
+		cmocka_unit_test(test_check_only_without_owner),
+		cmocka_unit_test(test_other_flavour_refused),
+		cmocka_unit_test(test_newer_schema_refused),
+		cmocka_unit_test(test_dropped_schema_needs_owner),
+		cmocka_unit_test(test_altered_migration_refused),
+		cmocka_unit_test(test_concurrent_starts_migrate_once),
+		cmocka_unit_test(test_engine_refuses_owner_and_superuser),
+		cmocka_unit_test(test_service_role_never_updates_or_deletes_records),
+		cmocka_unit_test(test_auditor_only_reads),
+		cmocka_unit_test(test_owner_stopped_by_guards),
+		cmocka_unit_test(test_unreachable_database),
+	};
+	return cmocka_run_group_tests_name("db schema", tests, setup, teardown);
+}
