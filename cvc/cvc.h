@@ -344,6 +344,12 @@ void cvc_oid_text(cvc_bytes oid, char *out, size_t outlen);
  */
 eac_err cvc_body_encode(const cvc_body *b, uint8_t **out, size_t *outlen) EAC_MUST_CHECK;
 
+/* The CHAT data object 7F4C { 06 OID, 53 auth } exactly as a body carries
+ * it (the issuance record stores it beside the body). */
+#define CVC_CHAT_TLV_MAX 24
+eac_err cvc_chat_encode(const cvc_chat *c, uint8_t out[static CVC_CHAT_TLV_MAX],
+			size_t *outlen) EAC_MUST_CHECK;
+
 /*
  * Assemble a certificate or request 7F21 from a body TLV (as made by
  * cvc_body_encode) and the signature value (5F37) over it. The result is

@@ -191,6 +191,32 @@ void cvc_body_write(cvc_wr *w, const cvc_body *b)
 	cvc_wr_end(w, m, T_BODY);
 }
 
+eac_err cvc_chat_encode(const cvc_chat *c, uint8_t out[static CVC_CHAT_TLV_MAX], size_t *outlen)
+{
+	cvc_wr w = { 0 };
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	if (!cvc_chat_type_name(c->type) || c->len != (c->type == CVC_CHAT_AT ? 5 : 1))
+		return eac_fail(EAC_ERR_USAGE, "CHAT: relative authorization of %u octets for id-%s",
+				(unsigned)c->len, cvc_chat_type_name(c->type) ? cvc_chat_type_name(c->type) : "?");
+	size_t m = cvc_wr_begin(&w);
+	cvc_bytes oid = cvc_chat_oid(c->type);
+	cvc_wr_tlv(&w, T_OID, oid.ptr, oid.len);
+	cvc_wr_tlv(&w, T_CHAT_AUTH, c->auth, c->len);
+	cvc_wr_end(&w, m, T_CHAT);
+	eac_err e = cvc_wr_finish(&w, &buf, &len);
+	if (e != EAC_OK)
+		return e;
+	if (len > CVC_CHAT_TLV_MAX) {
+		free(buf);
+		return eac_fail(EAC_ERR_INTERNAL, "CHAT encoding of %zu octets", len);
+	}
+	memcpy(out, buf, len);
+	*outlen = len;
+	free(buf);
+	return EAC_OK;
+}
+
 eac_err cvc_body_encode(const cvc_body *b, uint8_t **out, size_t *outlen)
 {
 	cvc_wr w = { 0 };

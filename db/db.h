@@ -264,6 +264,9 @@ eac_err db_authority_set_status(db_conn *db, int64_t id, db_auth_status status,
  * (NULL: unchanged). Audited with `reason`. */
 eac_err db_authority_update(db_conn *db, int64_t id, const char *conformity_expiry,
 			    const char *organisations_json, const char *reason) EAC_MUST_CHECK;
+/* Every authority of `kind` (0: all), oldest first; malloc'ed (free()). */
+eac_err db_authorities_list(db_conn *db, db_auth_kind kind, db_authority **list,
+			    size_t *n) EAC_MUST_CHECK;
 /* DVs of `country` that are not retired (CP-1.3a: at most 3). */
 eac_err db_authority_count_dvs(db_conn *db, const char *country, int *n) EAC_MUST_CHECK;
 
@@ -330,6 +333,8 @@ typedef struct db_inspection_system {
 eac_err db_is_add(db_conn *db, const char *name, const char *mnemonic, const char *organisation,
 		  int64_t *id) EAC_MUST_CHECK;
 eac_err db_is_get(db_conn *db, int64_t id, db_inspection_system *out) EAC_MUST_CHECK;
+/* Every inspection system by name; malloc'ed (free()). */
+eac_err db_is_list(db_conn *db, db_inspection_system **list, size_t *n) EAC_MUST_CHECK;
 eac_err db_is_find(db_conn *db, const char *mnemonic, db_inspection_system *out) EAC_MUST_CHECK;
 /* operational -> stolen | lost | retired; lost -> operational | stolen |
  * retired; stolen -> retired. Audited with `reason`. Waits for intents
@@ -425,6 +430,8 @@ eac_err db_request_reject(db_conn *db, int64_t id, const char *rule_id, const ch
 /* Pending requests (received or validated), earliest deadline first, at most
  * `limit`; malloc'ed array (free()), *n may be 0. */
 eac_err db_requests_pending(db_conn *db, size_t limit, db_request **list, size_t *n) EAC_MUST_CHECK;
+/* All requests, newest first, at most `limit` (0: 100000). */
+eac_err db_requests_list(db_conn *db, size_t limit, db_request **list, size_t *n) EAC_MUST_CHECK;
 
 /* ======================================================================
  * The issuance protocol
@@ -576,6 +583,20 @@ eac_err db_cert_get(db_conn *db, int64_t id, db_cert *out) EAC_MUST_CHECK;
  * resubmitted request gets the same certificate. */
 eac_err db_cert_by_request(db_conn *db, int64_t request, db_cert *out) EAC_MUST_CHECK;
 void db_cert_free(db_cert *c);
+
+/* Certificates matching every field set in the filter (0 / NULL / -1: any),
+ * newest first, at most `limit` (0: 100000). Free with db_certs_free. */
+typedef struct db_cert_filter {
+	db_kind kind;                   /* 0: any */
+	int64_t issuer;                 /* authorities.id; 0: any */
+	const char *chr;                /* NULL: any */
+	const char *car;                /* NULL: any */
+	const uint8_t *holder_key_hash; /* DB_HASH_LEN; NULL: any */
+	int imported;                   /* 1 imported, 0 issued by us, -1 any */
+	size_t limit;
+} db_cert_filter;
+eac_err db_certs_find(db_conn *db, const db_cert_filter *f, db_cert **list, size_t *n) EAC_MUST_CHECK;
+void db_certs_free(db_cert *list, size_t n);
 
 /* A certificate we did not issue (a foreign CVCA's; on the DV, our DV
  * certificates and the CVCA and link certificates): the fields must repeat

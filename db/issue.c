@@ -565,13 +565,44 @@ eac_err db_issue(db_conn *db, const db_intent *in, db_sign_fn sign, void *arg, i
 	"  WHERE d.certificate_id = c.id), a.audit_seq, a.audit_hash, c.der FROM eac.certificates c" \
 	" LEFT JOIN eac.certificate_anchors a ON a.certificate_id = c.id "
 
+/* One row of CERT_COLUMNS into *out (der malloc'ed). */
+static eac_err cert_row(const PGresult *res, int row, db_cert *out)
+{
+	db_cert c = { 0 };
+	char kind[8];
+	eac_err r;
+
+	c.id = dbi_int(res, row, 0);
+	c.imported = dbi_bool(res, row, 1);
+	c.issuance = dbi_int(res, row, 2);
+	c.issuer = dbi_int(res, row, 3);
+	c.request = dbi_int(res, row, 4);
+	dbi_text(res, row, 5, kind, sizeof(kind));
+	c.kind = kind_from(kind);
+	dbi_latin1(res, row, 6, c.chr, sizeof(c.chr));
+	dbi_latin1(res, row, 7, c.car, sizeof(c.car));
+	dbi_text(res, row, 8, c.effective, sizeof(c.effective));
+	dbi_text(res, row, 9, c.expiry, sizeof(c.expiry));
+	c.issued_at = dbi_int(res, row, 12);
+	c.distribute_by = dbi_int(res, row, 13);
+	c.distributed_at = dbi_int(res, row, 14);
+	c.audit.seq = dbi_int(res, row, 15);
+	if ((r = dbi_hash(res, row, 10, c.holder_key_hash, DB_HASH_LEN, "holder key hash")) != EAC_OK ||
+	    (r = dbi_hash(res, row, 11, c.der_hash, DB_HASH_LEN, "certificate hash")) != EAC_OK ||
+	    (r = dbi_hash(res, row, 16, c.audit.hash, DB_HASH_LEN, "audit hash")) != EAC_OK ||
+	    (r = dbi_bytes(res, row, 17, &c.der, &c.der_len, "certificate")) != EAC_OK) {
+		free(c.der);
+		return r;
+	}
+	*out = c;
+	return EAC_OK;
+}
+
 static eac_err cert_read(db_conn *db, const char *what, const char *noun, int64_t id, const char *sql,
 			 db_cert *out)
 {
 	PGresult *res = NULL;
 	dbi_params p = { 0 };
-	db_cert c = { 0 };
-	char kind[8];
 	eac_err r;
 
 	if (!db->in_tx && (r = dbi_ready(db)) != EAC_OK)
@@ -579,33 +610,72 @@ static eac_err cert_read(db_conn *db, const char *what, const char *noun, int64_
 	dbi_p_int(&p, id);
 	if ((r = dbi_exec_row(db, what, noun, id, sql, &p, &res)) != EAC_OK)
 		return r;
-	c.id = dbi_int(res, 0, 0);
-	c.imported = dbi_bool(res, 0, 1);
-	c.issuance = dbi_int(res, 0, 2);
-	c.issuer = dbi_int(res, 0, 3);
-	c.request = dbi_int(res, 0, 4);
-	dbi_text(res, 0, 5, kind, sizeof(kind));
-	c.kind = kind_from(kind);
-	dbi_latin1(res, 0, 6, c.chr, sizeof(c.chr));
-	dbi_latin1(res, 0, 7, c.car, sizeof(c.car));
-	dbi_text(res, 0, 8, c.effective, sizeof(c.effective));
-	dbi_text(res, 0, 9, c.expiry, sizeof(c.expiry));
-	c.issued_at = dbi_int(res, 0, 12);
-	c.distribute_by = dbi_int(res, 0, 13);
-	c.distributed_at = dbi_int(res, 0, 14);
-	c.audit.seq = dbi_int(res, 0, 15);
-	if ((r = dbi_hash(res, 0, 10, c.holder_key_hash, DB_HASH_LEN, "holder key hash")) != EAC_OK ||
-	    (r = dbi_hash(res, 0, 11, c.der_hash, DB_HASH_LEN, "certificate hash")) != EAC_OK ||
-	    (r = dbi_hash(res, 0, 16, c.audit.hash, DB_HASH_LEN, "audit hash")) != EAC_OK ||
-	    (r = dbi_bytes(res, 0, 17, &c.der, &c.der_len, "certificate")) != EAC_OK)
-		goto out;
-	*out = c;
-	c.der = NULL;
-	r = EAC_OK;
-out:
-	free(c.der);
+	r = cert_row(res, 0, out);
 	PQclear(res);
 	return r;
+}
+
+eac_err db_certs_find(db_conn *db, const db_cert_filter *f, db_cert **list, size_t *n)
+{
+	PGresult *res = NULL;
+	dbi_params p = { 0 };
+	db_cert *l = NULL;
+	size_t rows = 0, done = 0;
+	eac_err r;
+
+	if (!db->in_tx && (r = dbi_ready(db)) != EAC_OK)
+		return r;
+	if (f->kind != 0)
+		dbi_p_text(&p, dbi_kind_sql(f->kind));
+	else
+		dbi_p_null(&p);
+	dbi_p_id(&p, f->issuer);
+	dbi_p_latin1(&p, f->chr);
+	dbi_p_latin1(&p, f->car);
+	dbi_p_bytes(&p, f->holder_key_hash, f->holder_key_hash ? DB_HASH_LEN : 0);
+	if (f->imported < 0)
+		dbi_p_null(&p);
+	else
+		dbi_p_bool(&p, f->imported);
+	dbi_p_int(&p, (int64_t)(f->limit == 0 || f->limit > 100000 ? 100000 : f->limit));
+	/* one static statement; NULL parameters switch a condition off (the
+	 * unnamed statement is planned with the actual values) */
+	if ((r = dbi_exec(db, "find certificates",
+			  CERT_COLUMNS "WHERE ($1::text IS NULL OR c.kind = $1::text)"
+				       " AND ($2::bigint IS NULL OR c.issuer_id = $2::bigint)"
+				       " AND ($3::text IS NULL OR c.chr = $3::text)"
+				       " AND ($4::text IS NULL OR c.car = $4::text)"
+				       " AND ($5::bytea IS NULL OR c.holder_key_hash = $5::bytea)"
+				       " AND ($6::boolean IS NULL OR (c.source = 'imported') = $6::boolean)"
+				       " ORDER BY c.id DESC LIMIT $7",
+			  &p, &res)) != EAC_OK)
+		return r;
+	rows = (size_t)PQntuples(res);
+	if ((l = calloc(rows ? rows : 1, sizeof(*l))) == NULL) {
+		r = eac_fail(EAC_ERR_NOMEM, "%s: find certificates: out of memory", db->name);
+		goto out;
+	}
+	for (; done < rows; done++)
+		if ((r = cert_row(res, (int)done, &l[done])) != EAC_OK)
+			goto out;
+	*list = l;
+	*n = rows;
+	l = NULL;
+	r = EAC_OK;
+out:
+	if (l != NULL)
+		db_certs_free(l, done);
+	PQclear(res);
+	return r;
+}
+
+void db_certs_free(db_cert *list, size_t n)
+{
+	if (list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(list[i].der);
+	free(list);
 }
 
 eac_err db_cert_get(db_conn *db, int64_t id, db_cert *out)

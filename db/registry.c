@@ -128,32 +128,68 @@ eac_err db_authority_add(db_conn *db, const db_authority_in *in, int64_t *id)
 	"SELECT id, kind, country, mnemonic, name, organisations, domestic, conformity_expiry, status," \
 	" floor(extract(epoch FROM created_at))::bigint FROM eac.authorities "
 
+static void auth_row(const PGresult *res, int row, db_authority *out)
+{
+	db_authority a = { 0 };
+	char s[16];
+	a.id = dbi_int(res, row, 0);
+	dbi_text(res, row, 1, s, sizeof(s));
+	a.kind = (db_auth_kind)INDEX_OF(auth_kinds, s);
+	dbi_text(res, row, 2, a.country, sizeof(a.country));
+	dbi_latin1(res, row, 3, a.mnemonic, sizeof(a.mnemonic));
+	dbi_text(res, row, 4, a.name, sizeof(a.name));
+	dbi_text(res, row, 5, a.organisations, sizeof(a.organisations));
+	a.domestic = dbi_bool(res, row, 6);
+	dbi_text(res, row, 7, a.conformity_expiry, sizeof(a.conformity_expiry));
+	dbi_text(res, row, 8, s, sizeof(s));
+	a.status = (db_auth_status)INDEX_OF(auth_status, s);
+	a.created_at = dbi_int(res, row, 9);
+	*out = a;
+}
+
 static eac_err auth_read(db_conn *db, const char *what, int64_t id, const char *sql, const dbi_params *p,
 			 db_authority *out)
 {
 	PGresult *res = NULL;
-	db_authority a = { 0 };
-	char s[16];
 	eac_err r;
 
 	if ((r = read_ready(db)) != EAC_OK)
 		return r;
 	if ((r = dbi_exec_row(db, what, "authority", id, sql, p, &res)) != EAC_OK)
 		return r;
-	a.id = dbi_int(res, 0, 0);
-	dbi_text(res, 0, 1, s, sizeof(s));
-	a.kind = (db_auth_kind)INDEX_OF(auth_kinds, s);
-	dbi_text(res, 0, 2, a.country, sizeof(a.country));
-	dbi_latin1(res, 0, 3, a.mnemonic, sizeof(a.mnemonic));
-	dbi_text(res, 0, 4, a.name, sizeof(a.name));
-	dbi_text(res, 0, 5, a.organisations, sizeof(a.organisations));
-	a.domestic = dbi_bool(res, 0, 6);
-	dbi_text(res, 0, 7, a.conformity_expiry, sizeof(a.conformity_expiry));
-	dbi_text(res, 0, 8, s, sizeof(s));
-	a.status = (db_auth_status)INDEX_OF(auth_status, s);
-	a.created_at = dbi_int(res, 0, 9);
+	auth_row(res, 0, out);
 	PQclear(res);
-	*out = a;
+	return EAC_OK;
+}
+
+eac_err db_authorities_list(db_conn *db, db_auth_kind kind, db_authority **list, size_t *n)
+{
+	PGresult *res = NULL;
+	dbi_params p = { 0 };
+	db_authority *l = NULL;
+	size_t rows;
+	eac_err r;
+
+	if ((r = read_ready(db)) != EAC_OK)
+		return r;
+	if (kind != 0)
+		dbi_p_text(&p, auth_kinds[kind]);
+	else
+		dbi_p_null(&p);
+	if ((r = dbi_exec(db, "list authorities",
+			  AUTH_COLUMNS "WHERE ($1::text IS NULL OR kind = $1::text) ORDER BY id", &p,
+			  &res)) != EAC_OK)
+		return r;
+	rows = (size_t)PQntuples(res);
+	if ((l = calloc(rows ? rows : 1, sizeof(*l))) == NULL) {
+		PQclear(res);
+		return eac_fail(EAC_ERR_NOMEM, "%s: list authorities: out of memory", db->name);
+	}
+	for (size_t i = 0; i < rows; i++)
+		auth_row(res, (int)i, &l[i]);
+	PQclear(res);
+	*list = l;
+	*n = rows;
 	return EAC_OK;
 }
 
@@ -450,33 +486,63 @@ eac_err db_is_add(db_conn *db, const char *name, const char *mnemonic, const cha
 			 &p, id);
 }
 
+static void is_row(const PGresult *res, int row, db_inspection_system *out)
+{
+	db_inspection_system s = { 0 };
+	char st[16];
+	s.id = dbi_int(res, row, 0);
+	dbi_text(res, row, 1, s.name, sizeof(s.name));
+	dbi_latin1(res, row, 2, s.mnemonic, sizeof(s.mnemonic));
+	dbi_text(res, row, 3, s.organisation, sizeof(s.organisation));
+	dbi_text(res, row, 4, st, sizeof(st));
+	s.status = (db_is_status)INDEX_OF(is_status, st);
+	s.created_at = dbi_int(res, row, 5);
+	*out = s;
+}
+
 static eac_err is_read(db_conn *db, const char *what, int64_t id, const char *sql, const dbi_params *p,
 		       db_inspection_system *out)
 {
 	PGresult *res = NULL;
-	db_inspection_system s = { 0 };
-	char st[16];
 	eac_err r;
 
 	if ((r = dv_only(db, what)) != EAC_OK || (r = read_ready(db)) != EAC_OK)
 		return r;
 	if ((r = dbi_exec_row(db, what, "inspection system", id, sql, p, &res)) != EAC_OK)
 		return r;
-	s.id = dbi_int(res, 0, 0);
-	dbi_text(res, 0, 1, s.name, sizeof(s.name));
-	dbi_latin1(res, 0, 2, s.mnemonic, sizeof(s.mnemonic));
-	dbi_text(res, 0, 3, s.organisation, sizeof(s.organisation));
-	dbi_text(res, 0, 4, st, sizeof(st));
-	s.status = (db_is_status)INDEX_OF(is_status, st);
-	s.created_at = dbi_int(res, 0, 5);
+	is_row(res, 0, out);
 	PQclear(res);
-	*out = s;
 	return EAC_OK;
 }
 
 #define IS_COLUMNS                                                                   \
 	"SELECT id, name, mnemonic, organisation, status, floor(extract(epoch FROM created_at))::bigint" \
 	" FROM eac.inspection_systems "
+
+eac_err db_is_list(db_conn *db, db_inspection_system **list, size_t *n)
+{
+	PGresult *res = NULL;
+	db_inspection_system *l = NULL;
+	size_t rows;
+	eac_err r;
+
+	if ((r = dv_only(db, "list inspection systems")) != EAC_OK || (r = read_ready(db)) != EAC_OK)
+		return r;
+	if ((r = dbi_exec(db, "list inspection systems", IS_COLUMNS "ORDER BY name", NULL, &res)) !=
+	    EAC_OK)
+		return r;
+	rows = (size_t)PQntuples(res);
+	if ((l = calloc(rows ? rows : 1, sizeof(*l))) == NULL) {
+		PQclear(res);
+		return eac_fail(EAC_ERR_NOMEM, "%s: list inspection systems: out of memory", db->name);
+	}
+	for (size_t i = 0; i < rows; i++)
+		is_row(res, (int)i, &l[i]);
+	PQclear(res);
+	*list = l;
+	*n = rows;
+	return EAC_OK;
+}
 
 eac_err db_is_get(db_conn *db, int64_t id, db_inspection_system *out)
 {

@@ -273,7 +273,8 @@ eac_err db_request_reject(db_conn *db, int64_t id, const char *rule_id, const ch
 const char *const dbi_requests_pending_sql =
 	REQ_COLUMNS "WHERE r.state IN ('received', 'validated') ORDER BY r.deadline, r.id LIMIT $1";
 
-eac_err db_requests_pending(db_conn *db, size_t limit, db_request **list, size_t *n)
+static eac_err requests_query(db_conn *db, const char *sql, size_t limit, db_request **list,
+			      size_t *n)
 {
 	PGresult *res = NULL;
 	dbi_params p = { 0 };
@@ -283,12 +284,12 @@ eac_err db_requests_pending(db_conn *db, size_t limit, db_request **list, size_t
 
 	if (!db->in_tx && (r = dbi_ready(db)) != EAC_OK)
 		return r;
-	dbi_p_int(&p, (int64_t)(limit > 100000 ? 100000 : limit));
-	if ((r = dbi_exec(db, "list pending requests", dbi_requests_pending_sql, &p, &res)) != EAC_OK)
+	dbi_p_int(&p, (int64_t)(limit == 0 || limit > 100000 ? 100000 : limit));
+	if ((r = dbi_exec(db, "list requests", sql, &p, &res)) != EAC_OK)
 		return r;
 	rows = (size_t)PQntuples(res);
 	if ((l = calloc(rows ? rows : 1, sizeof(*l))) == NULL) {
-		r = eac_fail(EAC_ERR_NOMEM, "%s: list pending requests: out of memory", db->name);
+		r = eac_fail(EAC_ERR_NOMEM, "%s: list requests: out of memory", db->name);
 		goto out;
 	}
 	for (size_t i = 0; i < rows; i++)
@@ -302,4 +303,14 @@ out:
 	free(l);
 	PQclear(res);
 	return r;
+}
+
+eac_err db_requests_list(db_conn *db, size_t limit, db_request **list, size_t *n)
+{
+	return requests_query(db, REQ_COLUMNS "ORDER BY r.id DESC LIMIT $1", limit, list, n);
+}
+
+eac_err db_requests_pending(db_conn *db, size_t limit, db_request **list, size_t *n)
+{
+	return requests_query(db, dbi_requests_pending_sql, limit, list, n);
 }

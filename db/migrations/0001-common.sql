@@ -698,9 +698,11 @@ CREATE TABLE eac.issuances (
 	CONSTRAINT issuances_request_ck CHECK ((kind IN ('dv', 'is')) = (request_id IS NOT NULL))
 );
 -- Over intents not abandoned: a CHR names one key within the issuer
--- (CP-3.1b); a public key is certified once per issuer, no renewal (CP-4.6);
--- a request yields one intent, however many approvals race.
-CREATE UNIQUE INDEX issuances_chr_uq ON eac.issuances (issuer_id, chr) WHERE abandoned_at IS NULL;
+-- (CP-3.1b) — per kind, because a CVCA's new key carries one CHR in two
+-- certificates, the link and the self-signed one (TR-03110-3 2.3); a public
+-- key is certified once per issuer, no renewal (CP-4.6); a request yields
+-- one intent, however many approvals race.
+CREATE UNIQUE INDEX issuances_chr_uq ON eac.issuances (issuer_id, kind, chr) WHERE abandoned_at IS NULL;
 CREATE UNIQUE INDEX issuances_holder_key_uq ON eac.issuances (issuer_id, holder_key_hash)
 	WHERE abandoned_at IS NULL AND kind IN ('dv', 'is');
 CREATE UNIQUE INDEX issuances_request_uq ON eac.issuances (request_id)
@@ -850,7 +852,10 @@ CREATE TABLE eac.certificates (
 	CONSTRAINT certificates_issuance_uq UNIQUE (issuance_id),
 	CONSTRAINT certificates_der_uq UNIQUE (der_hash)
 );
-CREATE UNIQUE INDEX certificates_chr_uq ON eac.certificates (issuer_id, chr);
+CREATE UNIQUE INDEX certificates_chr_uq ON eac.certificates (issuer_id, kind, chr);
+-- lookups by reference: an outer CAR, a link's CAR, a trust path
+CREATE INDEX certificates_chr_ix ON eac.certificates (chr);
+CREATE INDEX certificates_car_ix ON eac.certificates (car);
 CREATE UNIQUE INDEX certificates_holder_key_uq ON eac.certificates (issuer_id, holder_key_hash)
 	WHERE kind IN ('dv', 'is');
 CREATE UNIQUE INDEX certificates_request_uq ON eac.certificates (request_id) WHERE request_id IS NOT NULL;
