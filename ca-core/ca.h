@@ -15,17 +15,8 @@
 
 #include "engine/engine.h"
 
-typedef eac_err (*ca_cmd_fn)(eng *e, int argc, char **argv);
-
-typedef struct ca_command {
-	const char *name;  /* "init", "dv register", ... */
-	ca_cmd_fn fn;
-	const char *usage; /* one line of arguments */
-	const char *help;  /* one sentence */
-} ca_command;
-
 /* The command table, terminated by a NULL name. */
-extern const ca_command ca_commands[];
+extern const eng_command ca_commands[];
 
 /* Ceremonies and distribution (ca-core/ceremony.c). */
 eac_err ca_cmd_init(eng *e, int argc, char **argv) EAC_MUST_CHECK;
@@ -52,10 +43,6 @@ eac_err ca_cmd_foreign_list(eng *e, int argc, char **argv) EAC_MUST_CHECK;
 eac_err ca_cmd_status(eng *e, int argc, char **argv) EAC_MUST_CHECK;
 eac_err ca_cmd_audit_verify(eng *e, int argc, char **argv) EAC_MUST_CHECK;
 eac_err ca_cmd_recover(eng *e, int argc, char **argv) EAC_MUST_CHECK;
-
-/* `status` sets this to its verdict: 0 all well, 1 warnings, 2 a policy
- * deadline missed; eac-cvca exits with it. */
-extern int ca_status_verdict;
 
 /* ---- shared inside ca-core ---- */
 

@@ -14,8 +14,6 @@
 
 #define MAX_OFFICERS 16
 
-int ca_status_verdict;
-
 eac_err ca_active_load(eng *e, ca_active *a)
 {
 	eac_err r;
@@ -171,30 +169,6 @@ static json_t *officers_json(const ceremony_opts *o)
 	return a;
 }
 
-static json_t *key_json(hsm_key *k, const cvc_pubkey *pub)
-{
-	hsm_key_info ki;
-	uint8_t h[EAC_SHA256_LEN];
-	json_t *o = json_object();
-	if (hsm_key_attrs(k, &ki) != EAC_OK || cvc_pubkey_hash(pub, h) != EAC_OK)
-		return o;
-	json_object_set_new(o, "label", json_string(ki.label));
-	json_object_set_new(o, "uri", json_string(hsm_key_uri(k)));
-	json_object_set_new(o, "type", json_string(ki.type == HSM_KEY_EC ? "EC" : "RSA"));
-	if (ki.type == HSM_KEY_EC)
-		json_object_set_new(o, "curve", json_string(cvc_curve_name(ki.curve)));
-	json_object_set_new(o, "bits", json_integer(ki.bits));
-	json_object_set_new(o, "scheme", json_string(cvc_alg_name(pub->alg)));
-	json_object_set_new(
-		o, "attributes",
-		json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b}", "CKA_TOKEN", ki.token, "CKA_PRIVATE",
-			  ki.private_, "CKA_SENSITIVE", ki.sensitive, "CKA_EXTRACTABLE",
-			  ki.extractable, "CKA_ALWAYS_SENSITIVE", ki.always_sensitive,
-			  "CKA_NEVER_EXTRACTABLE", ki.never_extractable, "CKA_LOCAL", ki.local));
-	json_object_set_new(o, "public_key_sha256", eng_json_hex(h, sizeof(h)));
-	return o;
-}
-
 static json_t *cert_entry(const char *kind, const cvc_body *b, const uint8_t *der, size_t len,
 			  const char *file)
 {
@@ -278,48 +252,6 @@ static eac_err ceremony_start(eng *e, const char *kind, const ceremony_opts *o,
 	return r;
 }
 
-/* Generate the new key in the token under `chr` and register it (pending). */
-static eac_err new_key(eng *e, int64_t authority, const hsm_keyspec *spec, cvc_alg alg,
-		       const cvc_ref *chr, hsm_key **hk, cvc_keybuf *kb, cvc_pubkey *pub,
-		       db_key *rec)
-{
-	eac_err r;
-	hsm_ctx *ctx;
-	EVP_PKEY *pk = NULL;
-	uint8_t h[EAC_SHA256_LEN];
-	int64_t id;
-
-	if ((r = eng_token(e, &ctx)) != EAC_OK ||
-	    (r = hsm_key_generate(ctx, spec, chr->s, hk)) != EAC_OK)
-		return r;
-	if ((r = hsm_key_public(*hk, &pk)) != EAC_OK ||
-	    (r = cvc_pubkey_from_pkey(pk, alg, 1, kb, pub)) != EAC_OK ||
-	    (r = cvc_pubkey_hash(pub, h)) != EAC_OK)
-		goto out;
-	db_key_in in = { .authority = authority, .pkcs11_uri = hsm_key_uri(*hk), .label = chr->s,
-			 .pubkey_hash = h, .algorithm = cvc_alg_name(alg),
-			 .curve = spec->type == HSM_KEY_EC ? cvc_curve_name(spec->curve) : NULL,
-			 .state = DB_KEY_PENDING };
-	if ((r = db_key_add(eng_db(e), &in, &id)) != EAC_OK ||
-	    (r = db_key_get(eng_db(e), id, rec)) != EAC_OK)
-		goto out;
-	r = EAC_OK;
-out:
-	EVP_PKEY_free(pk);
-	return r;
-}
-
-static json_t *token_json(eng *e)
-{
-	hsm_ctx *ctx;
-	hsm_token_info ti;
-	if (eng_token(e, &ctx) != EAC_OK)
-		return json_null();
-	hsm_token_describe(ctx, &ti);
-	return json_pack("{s:s, s:s, s:s, s:s}", "label", ti.label, "manufacturer",
-			 ti.manufacturer, "model", ti.model, "serial", ti.serial);
-}
-
 static void retire_refused(eng *e, const db_key *rec, const char *why)
 {
 	char reason[400];
@@ -396,7 +328,7 @@ eac_err ca_cmd_init(eng *e, int argc, char **argv)
 	if ((r = db_seq_next(eng_db(e), scope, &seq)) != EAC_OK ||
 	    (r = eng_make_chr(nat->country, o.mnemonic, seq, &chr)) != EAC_OK)
 		return r;
-	if ((r = new_key(e, authority, &spec, alg, &chr, &hk, &kb, &pub, &rec)) != EAC_OK)
+	if ((r = eng_new_key(e, authority, &spec, alg, &chr, DB_KEY_PENDING, &hk, &kb, &pub, &rec)) != EAC_OK)
 		goto out;
 
 	pol_cvca_facts f = { .now = eac_now(), .key = &pub, .chr = chr, .officers = o.nofficers,
@@ -428,8 +360,8 @@ eac_err ca_cmd_init(eng *e, int argc, char **argv)
 		      "ceremony", "init", "time", iso, "operator", eng_actor(e), "officers",
 		      officers_json(&o), "configuration", "file", eng_options(e)->config_path,
 		      "sha256", eng_json_hex(eng_config_hash(e), EAC_SHA256_LEN), "national_policy",
-		      "oid", nat->policy_oid, "country", nat->country, "token", token_json(e), "key",
-		      key_json(hk, &pub), "certificates",
+		      "oid", nat->policy_oid, "country", nat->country, "token", eng_token_json(e), "key",
+		      eng_key_json(hk, &pub), "certificates",
 		      json_pack("[o]", cert_entry("cvca", &body, der, der_len, file)), "warnings",
 		      warnings);
 	if (t == NULL) {
@@ -510,7 +442,7 @@ eac_err ca_cmd_rollover(eng *e, int argc, char **argv)
 	    (r = eng_make_chr(a.own.country, own_mn, seq, &chr)) != EAC_OK)
 		goto out;
 	db_key rec;
-	if ((r = new_key(e, a.own.id, &spec, alg, &chr, &new_hk, &kb, &pub, &rec)) != EAC_OK)
+	if ((r = eng_new_key(e, a.own.id, &spec, alg, &chr, DB_KEY_PENDING, &new_hk, &kb, &pub, &rec)) != EAC_OK)
 		goto out;
 
 	pol_cvca_facts f = { .now = eac_now(), .key = &pub, .chr = chr, .officers = o.nofficers,
@@ -568,8 +500,8 @@ eac_err ca_cmd_rollover(eng *e, int argc, char **argv)
 		      "ceremony", "rollover", "time", iso, "operator", eng_actor(e), "officers",
 		      officers_json(&o), "configuration", "file", eng_options(e)->config_path,
 		      "sha256", eng_json_hex(eng_config_hash(e), EAC_SHA256_LEN), "national_policy",
-		      "oid", nat->policy_oid, "country", nat->country, "token", token_json(e),
-		      "previous_chr", old->chr.s, "key", key_json(new_hk, &pub), "certificates",
+		      "oid", nat->policy_oid, "country", nat->country, "token", eng_token_json(e),
+		      "previous_chr", old->chr.s, "key", eng_key_json(new_hk, &pub), "certificates",
 		      json_pack("[o, o]", cert_entry("link", &link, link_der, link_len, link_file),
 				cert_entry("cvca", &self, self_der, self_len, self_file)),
 		      "chain_verified", 1, "warnings", json_array());

@@ -6,7 +6,7 @@
 
 #include "ca-core/ca.h"
 
-const ca_command ca_commands[] = {
+const eng_command ca_commands[] = {
 	{ "init", ca_cmd_init,
 	  "--curve NAME|--rsa-bits N [--mnemonic M] [--alg ALG] [--validity DAYS] [--rights LIST] "
 	  "--officer NAME --officer NAME... [--transcript FILE]",
@@ -46,62 +46,9 @@ const ca_command ca_commands[] = {
 	{ NULL, NULL, NULL, NULL },
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: eac-cvca [-c CONFIG] [--json] [--pin-fd N] [--operator NAME] COMMAND ...\n"
-		   "\nThe CVCA (Country Verifying CA) engine of the EAC PKI appliance.\n"
-		   "CONFIG defaults to $EAC_CVCA_CONFIG, else /etc/eac/cvca.json. The token PIN comes\n"
-		   "from --pin-fd, else the configuration's pin_file, else a prompt.\n\nCommands:\n");
-	for (const ca_command *c = ca_commands; c->name; c++)
-		fprintf(f, "  %s %s\n      %s\n", c->name, c->usage, c->help);
-	fprintf(f, "\nExit status: 0 success; 1 refused by the policy or verification failed;\n"
-		   "2 malformed input or usage; 3 token, database or system failure.\n"
-		   "status: 0 all well, 1 warnings, 2 a policy deadline is missed.\n");
-}
-
 int main(int argc, char **argv)
 {
-	eng_opts o = { .prog = "eac-cvca", .flavour = "cvca" };
-	int help = 0, i;
-	const ca_command *cmd = NULL;
-	eng *e = NULL;
-	eac_err r;
-
-	/* the PIN may be read into this process: no core dumps, no ptrace */
-	if (eac_harden_process() != EAC_OK)
-		return eac_report(o.prog, EAC_ERR_INTERNAL);
-	if ((i = eng_parse_global(argc, argv, &o, &help)) < 0) {
-		usage(help ? stdout : stderr);
-		return help ? 0 : EAC_EXIT_INPUT;
-	}
-	for (const ca_command *c = ca_commands; c->name && !cmd; c++) {
-		size_t n = strlen(c->name);
-		const char *sp = strchr(c->name, ' ');
-		if (sp == NULL) {
-			if (strcmp(argv[i], c->name) == 0)
-				cmd = c;
-		} else if (i + 1 < argc && strncmp(argv[i], c->name, (size_t)(sp - c->name)) == 0 &&
-			   argv[i][sp - c->name] == '\0' && strcmp(argv[i + 1], sp + 1) == 0) {
-			cmd = c;
-			i++;
-		}
-		(void)n;
-	}
-	if (cmd == NULL) {
-		fprintf(stderr, "eac-cvca: unknown command '%s' (see --help)\n", argv[i]);
-		return EAC_EXIT_INPUT;
-	}
-	for (int k = i + 1; k < argc; k++)
-		if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
-			printf("usage: eac-cvca %s %s\n  %s\n", cmd->name, cmd->usage, cmd->help);
-			return 0;
-		}
-	if ((r = eng_open(&o, &e)) != EAC_OK)
-		return eac_report(o.prog, r);
-	ca_status_verdict = 0;
-	r = cmd->fn(e, argc - i, argv + i);
-	eng_close(e);
-	if (r != EAC_OK)
-		return eac_report(o.prog, r);
-	return cmd->fn == ca_cmd_status ? ca_status_verdict : 0;
+	return eng_main(argc, argv, "eac-cvca", "cvca",
+			"The CVCA (Country Verifying CA) engine of the EAC PKI appliance.",
+			ca_commands);
 }

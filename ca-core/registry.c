@@ -112,7 +112,8 @@ eac_err ca_cmd_dv_register(eng *e, int argc, char **argv)
 	int domestic = strcmp(country, nat->country) == 0;
 	/* CP-1.3a: at most 3 DVs per state; the national policy may lower it
 	 * for domestic DVs (CP-1: never for foreign ones). The database
-	 * enforces the common limit for everyone. */
+	 * enforces the common limit for everyone (and decides a race); this
+	 * check gives the officer the same one-line refusal for both. */
 	if ((r = db_authority_count_dvs(eng_db(e), country, &count)) != EAC_OK)
 		goto out;
 	if (domestic && (unsigned)count >= nat->max_dvs_per_country) {
@@ -120,6 +121,13 @@ eac_err ca_cmd_dv_register(eng *e, int argc, char **argv)
 			     "refused: %s already has %d registered DVs, the national limit is %u "
 			     "(CP-1.3a)",
 			     country, count, nat->max_dvs_per_country);
+		goto out;
+	}
+	if (!domestic && count >= 3) {
+		r = eac_fail(EAC_ERR_POLICY,
+			     "refused: %s already has %d registered DVs, at most 3 per country "
+			     "(CP-1.3a)",
+			     country, count);
 		goto out;
 	}
 	if ((orgs_txt = json_dumps(orgs, JSON_COMPACT)) == NULL) {
@@ -220,119 +228,13 @@ eac_err ca_cmd_dv_reactivate(eng *e, int argc, char **argv)
 	return set_status(e, argc, argv, DB_AUTH_ACTIVE);
 }
 
-/* One foreign CVCA (or link) certificate: verified, registered. */
-static eac_err import_one(eng *e, const char *path, json_t *arr)
-{
-	cvc_obj *o = NULL, *anchor = NULL;
-	db_cert *known = NULL;
-	size_t nk = 0;
-	db_authority fa;
-	int64_t authority = 0, cert_id = 0;
-	uint8_t h[EAC_SHA256_LEN], chat[CVC_CHAT_TLV_MAX];
-	size_t chat_len = 0;
-	eac_err r;
-
-	if ((r = eng_parse_file(path, &o)) != EAC_OK)
-		return r;
-	const cvc_body *b = cvc_obj_body(o);
-	if (cvc_obj_kind(o) != CVC_KIND_CERT || cvc_obj_role(o) != CVC_ROLE_CVCA) {
-		r = eac_fail(EAC_ERR_MALFORMED, "%s: not a CVCA certificate", path);
-		goto out;
-	}
-	char cc[3], mn[10];
-	cvc_ref_country(&b->chr, cc);
-	cvc_ref_mnemonic(&b->chr, mn);
-	if (strcmp(cc, eng_policy(e)->country) == 0) {
-		r = eac_fail(EAC_ERR_POLICY,
-			     "refused: %s is of this country; only foreign CVCAs are imported here "
-			     "(CP-3.2.2)",
-			     b->chr.s);
-		goto out;
-	}
-	if (cvc_obj_self_signed(o)) {
-		if ((r = cvc_verify_cert(o, &b->key, NULL)) != EAC_OK)
-			goto bad_sig;
-	} else {
-		/* a link certificate must extend a CVCA certificate we hold */
-		db_cert_filter f = { .chr = b->car.s, .imported = 1, .limit = 4 };
-		if ((r = db_certs_find(eng_db(e), &f, &known, &nk)) != EAC_OK)
-			goto out;
-		r = EAC_ERR_CHAIN;
-		for (size_t i = 0; i < nk && r != EAC_OK; i++) {
-			cvc_obj_free(anchor);
-			anchor = NULL;
-			if (eng_cert_obj(&known[i], &anchor) != EAC_OK)
-				continue;
-			r = cvc_verify_cert(o, &cvc_obj_body(anchor)->key, NULL);
-		}
-		if (r != EAC_OK) {
-			r = eac_fail(EAC_ERR_CHAIN,
-				     "%s: link certificate %s does not verify against a known "
-				     "certificate %s; import that first",
-				     path, b->chr.s, b->car.s);
-			goto out;
-		}
-	}
-	r = db_authority_find(eng_db(e), cc, mn, &fa);
-	if (r == EAC_OK) {
-		if (fa.kind != DB_AUTH_FOREIGN_CVCA) {
-			r = eac_fail(EAC_ERR_STATE, "%s%s is registered, but not as a foreign CVCA", cc,
-				     mn);
-			goto out;
-		}
-		authority = fa.id;
-	} else if (r == EAC_ERR_NOT_FOUND) {
-		char name[64];
-		snprintf(name, sizeof(name), "CVCA %s", cc);
-		db_authority_in in = { .kind = DB_AUTH_FOREIGN_CVCA, .country = cc, .mnemonic = mn,
-				       .name = name, .domestic = 0 };
-		if ((r = db_authority_add(eng_db(e), &in, &authority)) != EAC_OK)
-			goto out;
-	} else {
-		goto out;
-	}
-	char eff[11], exp[11];
-	cvc_date_format(&b->effective, eff);
-	cvc_date_format(&b->expiry, exp);
-	cvc_bytes enc = cvc_obj_encoding(o);
-	if ((r = cvc_pubkey_hash(&b->key, h)) != EAC_OK ||
-	    (r = cvc_chat_encode(&b->chat, chat, &chat_len)) != EAC_OK)
-		goto out;
-	db_import im = { .issuer = authority,
-			 .kind = cvc_obj_self_signed(o) ? DB_KIND_CVCA : DB_KIND_LINK,
-			 .chr = b->chr.s, .car = b->car.s, .holder_key_hash = h, .chat = chat,
-			 .chat_len = chat_len, .effective = eff, .expiry = exp, .der = enc.ptr,
-			 .der_len = enc.len };
-	r = db_cert_import(eng_db(e), &im, &cert_id);
-	int dup = r == EAC_ERR_DB_CONFLICT && db_last_conflict(eng_db(e)) == DB_CONFLICT_DUPLICATE;
-	if (dup)
-		eac_err_clear();
-	else if (r != EAC_OK)
-		goto out;
-	if (!eng_options(e)->json)
-		printf("%s %s certificate %s (CAR %s) of %s\n", dup ? "already known:" : "imported",
-		       im.kind == DB_KIND_LINK ? "link" : "CVCA", b->chr.s, b->car.s, cc);
-	json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b}", "file", path, "chr", b->chr.s,
-					     "car", b->car.s, "already_known", dup));
-	r = EAC_OK;
-	goto out;
-bad_sig:
-	r = eac_fail(EAC_ERR_SIGNATURE, "%s: the self-signature of %s does not verify", path,
-		     b->chr.s);
-out:
-	db_certs_free(known, nk);
-	cvc_obj_free(anchor);
-	cvc_obj_free(o);
-	return r;
-}
-
 eac_err ca_cmd_foreign_import(eng *e, int argc, char **argv)
 {
 	if (argc < 2)
 		return eac_fail(EAC_ERR_USAGE, "usage: foreign import FILE...");
 	json_t *arr = json_array();
 	for (int i = 1; i < argc; i++) {
-		eac_err r = import_one(e, argv[i], arr);
+		eac_err r = eng_import_cvca(e, argv[i], DB_AUTH_FOREIGN_CVCA, arr);
 		if (r != EAC_OK) {
 			json_decref(arr);
 			return r;

@@ -124,9 +124,9 @@ eac_err ca_cmd_receive(eng *e, int argc, char **argv)
 		char rec[21], dl[21];
 		eac_time_iso(q.received_at, rec);
 		eac_time_iso(q.deadline, dl);
-		printf("request %lld from %s %s: received %s, acknowledged, to be processed by %s "
+		printf("request %lld from %s%s: received %s, acknowledged, to be processed by %s "
 		       "(72 h, CP-4.2.2)\n",
-		       (long long)q.id, q.holder_chr, existing ? "(resubmitted: same request)" : "",
+		       (long long)q.id, q.holder_chr, existing ? " (resubmitted: same request)" : "",
 		       rec, dl);
 		if (existing)
 			printf("state: %s%s%s\n", db_req_state_name(q.state),

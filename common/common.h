@@ -126,6 +126,19 @@ eac_err eac_file_read(const char *path, size_t max, uint8_t **out, size_t *outle
 eac_err eac_file_publish(const char *path, const uint8_t *data, size_t len,
 			 unsigned mode, int overwrite) EAC_MUST_CHECK;
 
+/*
+ * The same with flags: EAC_PUBLISH_OVERWRITE, and EAC_PUBLISH_NOSYNC for
+ * batches — the file still appears whole or not at all (rename/link), but
+ * neither it nor the directory is fsync'ed; the caller syncs the directory
+ * once with eac_dir_sync(). Only for files whose record lives elsewhere
+ * (a released certificate can be written again from the database).
+ */
+#define EAC_PUBLISH_OVERWRITE 1u
+#define EAC_PUBLISH_NOSYNC 2u
+eac_err eac_file_publish_ex(const char *path, const uint8_t *data, size_t len, unsigned mode,
+			    unsigned flags) EAC_MUST_CHECK;
+eac_err eac_dir_sync(const char *dir) EAC_MUST_CHECK;
+
 /* ---- JSON (Jansson) ---- */
 
 #define EAC_JSON_MAX_FILE (1024 * 1024)

@@ -132,6 +132,26 @@ static eac_err write_all(int fd, const uint8_t *data, size_t len, const char *pa
 eac_err eac_file_publish(const char *path, const uint8_t *data, size_t len,
 			 unsigned mode, int overwrite)
 {
+	return eac_file_publish_ex(path, data, len, mode, overwrite ? EAC_PUBLISH_OVERWRITE : 0);
+}
+
+eac_err eac_dir_sync(const char *dir)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return eac_fail(EAC_ERR_IO, "%s: %s", dir, strerror(errno));
+	int rc = fsync(dfd);
+	close(dfd);
+	if (rc != 0)
+		return eac_fail(EAC_ERR_IO, "%s: fsync: %s", dir, strerror(errno));
+	return EAC_OK;
+}
+
+eac_err eac_file_publish_ex(const char *path, const uint8_t *data, size_t len, unsigned mode,
+			    unsigned flags)
+{
+	int overwrite = (flags & EAC_PUBLISH_OVERWRITE) != 0;
+	int sync = (flags & EAC_PUBLISH_NOSYNC) == 0;
 	eac_err r = EAC_ERR_INTERNAL;
 	char tmp[PATH_MAX];
 	char dircopy[PATH_MAX];
@@ -152,7 +172,7 @@ eac_err eac_file_publish(const char *path, const uint8_t *data, size_t len,
 	}
 	if ((r = write_all(fd, data, len, path)) != EAC_OK)
 		goto out;
-	if (fsync(fd) != 0) {
+	if (sync && fsync(fd) != 0) {
 		r = eac_fail(EAC_ERR_IO, "%s: fsync: %s", path, strerror(errno));
 		goto out;
 	}
@@ -172,7 +192,7 @@ eac_err eac_file_publish(const char *path, const uint8_t *data, size_t len,
 		(void)unlink(tmp);
 	}
 	linked = 0;
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+	if (sync && (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
 		(void)fsync(dfd);
 	r = EAC_OK;
 out:

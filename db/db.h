@@ -302,6 +302,8 @@ typedef struct db_key {
 eac_err db_key_add(db_conn *db, const db_key_in *in, int64_t *id) EAC_MUST_CHECK;
 eac_err db_key_get(db_conn *db, int64_t id, db_key *out) EAC_MUST_CHECK;
 eac_err db_key_find(db_conn *db, const uint8_t pubkey_hash[DB_HASH_LEN], db_key *out) EAC_MUST_CHECK;
+/* Keys of an authority (0: all), oldest first; malloc'ed (free()). */
+eac_err db_keys_list(db_conn *db, int64_t authority, db_key **list, size_t *n) EAC_MUST_CHECK;
 /* The active signing key of an own authority (EAC_ERR_NOT_FOUND if none). */
 eac_err db_key_active(db_conn *db, int64_t authority, db_key *out) EAC_MUST_CHECK;
 /* Make a pending key the active one, retiring the previous active key of
@@ -631,6 +633,16 @@ typedef struct db_dv_request_in {
 } db_dv_request_in;
 eac_err db_dv_request_record(db_conn *db, const db_dv_request_in *in, int64_t *id) EAC_MUST_CHECK;
 eac_err db_dv_request_answer(db_conn *db, int64_t id, int64_t cert_id) EAC_MUST_CHECK;
+typedef struct db_dv_request {
+	int64_t id, cvca, key;
+	char car[DB_REF_MAX + 1], chr[DB_REF_MAX + 1];
+	uint8_t raw_hash[DB_HASH_LEN];
+	int64_t created_at, answered_by, answered_at; /* 0 while open */
+} db_dv_request;
+/* The DV's requests to CVCAs (open ones only, or all), oldest first;
+ * malloc'ed (free()). */
+eac_err db_dv_requests_list(db_conn *db, int open_only, db_dv_request **list,
+			    size_t *n) EAC_MUST_CHECK;
 
 /* ======================================================================
  * Status (the engines' `status` command); indexed, no full scans

@@ -869,6 +869,51 @@ static eac_err dvans_fn(db_conn *db, void *arg)
 	return EAC_OK;
 }
 
+eac_err db_dv_requests_list(db_conn *db, int open_only, db_dv_request **list, size_t *n)
+{
+	PGresult *res = NULL;
+	dbi_params p = { 0 };
+	db_dv_request *l = NULL;
+	size_t rows;
+	eac_err r;
+
+	if ((r = dv_only(db, "list DV requests")) != EAC_OK)
+		return r;
+	if (!db->in_tx && (r = dbi_ready(db)) != EAC_OK)
+		return r;
+	dbi_p_bool(&p, open_only);
+	if ((r = dbi_exec(db, "list DV requests",
+			  "SELECT id, cvca_id, car, chr, key_id, floor(extract(epoch FROM created_at))::bigint,"
+			  " answered_by, floor(extract(epoch FROM answered_at))::bigint, raw_hash"
+			  " FROM eac.dv_requests WHERE NOT $1::boolean OR answered_by IS NULL ORDER BY id",
+			  &p, &res)) != EAC_OK)
+		return r;
+	rows = (size_t)PQntuples(res);
+	if ((l = calloc(rows ? rows : 1, sizeof(*l))) == NULL) {
+		PQclear(res);
+		return eac_fail(EAC_ERR_NOMEM, "%s: list DV requests: out of memory", db->name);
+	}
+	for (size_t i = 0; i < rows; i++) {
+		l[i].id = dbi_int(res, (int)i, 0);
+		l[i].cvca = dbi_int(res, (int)i, 1);
+		dbi_latin1(res, (int)i, 2, l[i].car, sizeof(l[i].car));
+		dbi_latin1(res, (int)i, 3, l[i].chr, sizeof(l[i].chr));
+		l[i].key = dbi_int(res, (int)i, 4);
+		l[i].created_at = dbi_int(res, (int)i, 5);
+		l[i].answered_by = dbi_int(res, (int)i, 6);
+		l[i].answered_at = dbi_int(res, (int)i, 7);
+		if ((r = dbi_hash(res, (int)i, 8, l[i].raw_hash, DB_HASH_LEN, "request hash")) != EAC_OK) {
+			free(l);
+			PQclear(res);
+			return r;
+		}
+	}
+	PQclear(res);
+	*list = l;
+	*n = rows;
+	return EAC_OK;
+}
+
 eac_err db_dv_request_answer(db_conn *db, int64_t id, int64_t cert_id)
 {
 	dvreq_ctx c = { .id = id, .cert = cert_id };

@@ -308,33 +308,72 @@ eac_err db_key_add(db_conn *db, const db_key_in *in, int64_t *id)
 	"SELECT id, authority_id, (to_jsonb(k) ->> 'inspection_system_id')::bigint, pkcs11_uri, label," \
 	" pubkey_hash, algorithm, curve, state, floor(extract(epoch FROM created_at))::bigint FROM eac.keys k "
 
+static eac_err key_row(const PGresult *res, int row, db_key *out)
+{
+	db_key k = { 0 };
+	char s[16];
+	eac_err r;
+	k.id = dbi_int(res, row, 0);
+	k.authority = dbi_int(res, row, 1);
+	k.inspection_system = dbi_int(res, row, 2);
+	dbi_text(res, row, 3, k.pkcs11_uri, sizeof(k.pkcs11_uri));
+	dbi_text(res, row, 4, k.label, sizeof(k.label));
+	r = dbi_hash(res, row, 5, k.pubkey_hash, DB_HASH_LEN, "public-key hash");
+	dbi_text(res, row, 6, k.algorithm, sizeof(k.algorithm));
+	dbi_text(res, row, 7, k.curve, sizeof(k.curve));
+	dbi_text(res, row, 8, s, sizeof(s));
+	k.state = (db_key_state)INDEX_OF(key_states, s);
+	k.created_at = dbi_int(res, row, 9);
+	if (r == EAC_OK)
+		*out = k;
+	return r;
+}
+
 static eac_err key_read(db_conn *db, const char *what, int64_t id, const char *sql, const dbi_params *p,
 			db_key *out)
 {
 	PGresult *res = NULL;
-	db_key k = { 0 };
-	char s[16];
 	eac_err r;
 
 	if ((r = read_ready(db)) != EAC_OK)
 		return r;
 	if ((r = dbi_exec_row(db, what, "key", id, sql, p, &res)) != EAC_OK)
 		return r;
-	k.id = dbi_int(res, 0, 0);
-	k.authority = dbi_int(res, 0, 1);
-	k.inspection_system = dbi_int(res, 0, 2);
-	dbi_text(res, 0, 3, k.pkcs11_uri, sizeof(k.pkcs11_uri));
-	dbi_text(res, 0, 4, k.label, sizeof(k.label));
-	r = dbi_hash(res, 0, 5, k.pubkey_hash, DB_HASH_LEN, "public-key hash");
-	dbi_text(res, 0, 6, k.algorithm, sizeof(k.algorithm));
-	dbi_text(res, 0, 7, k.curve, sizeof(k.curve));
-	dbi_text(res, 0, 8, s, sizeof(s));
-	k.state = (db_key_state)INDEX_OF(key_states, s);
-	k.created_at = dbi_int(res, 0, 9);
+	r = key_row(res, 0, out);
 	PQclear(res);
-	if (r == EAC_OK)
-		*out = k;
 	return r;
+}
+
+eac_err db_keys_list(db_conn *db, int64_t authority, db_key **list, size_t *n)
+{
+	PGresult *res = NULL;
+	dbi_params p = { 0 };
+	db_key *l = NULL;
+	size_t rows;
+	eac_err r;
+
+	if ((r = read_ready(db)) != EAC_OK)
+		return r;
+	dbi_p_id(&p, authority);
+	if ((r = dbi_exec(db, "list keys",
+			  KEY_COLUMNS "WHERE $1::bigint IS NULL OR authority_id = $1::bigint ORDER BY id",
+			  &p, &res)) != EAC_OK)
+		return r;
+	rows = (size_t)PQntuples(res);
+	if ((l = calloc(rows ? rows : 1, sizeof(*l))) == NULL) {
+		PQclear(res);
+		return eac_fail(EAC_ERR_NOMEM, "%s: list keys: out of memory", db->name);
+	}
+	for (size_t i = 0; i < rows; i++)
+		if ((r = key_row(res, (int)i, &l[i])) != EAC_OK) {
+			free(l);
+			PQclear(res);
+			return r;
+		}
+	PQclear(res);
+	*list = l;
+	*n = rows;
+	return EAC_OK;
 }
 
 eac_err db_key_get(db_conn *db, int64_t id, db_key *out)

@@ -46,9 +46,31 @@ typedef struct eng_opts {
  */
 int eng_parse_global(int argc, char **argv, eng_opts *o, int *help);
 
-/* ---- the opened engine ---- */
-
+/* A command of an engine's command line: "init", "dv register", ... */
 typedef struct eng eng;
+typedef eac_err (*eng_cmd_fn)(eng *e, int argc, char **argv);
+typedef struct eng_command {
+	const char *name;  /* one or two words */
+	eng_cmd_fn fn;     /* argv[0] is the (last) command word */
+	const char *usage; /* its arguments, one line */
+	const char *help;  /* one sentence */
+} eng_command;
+
+/*
+ * The whole program: harden the process (no core dumps, not dumpable —
+ * PINs pass through it), parse the global options, find the command in
+ * `cmds` (NULL-terminated), print --help (global or per command), open the
+ * engine, run the command, print its one-line error. Returns the exit
+ * status: 0, or what the command set with eng_set_exit(), or
+ * eac_exit_code() of its error.
+ */
+int eng_main(int argc, char **argv, const char *prog, const char *flavour,
+	     const char *description, const eng_command *cmds);
+
+/* The exit status of a command that succeeded (status: 0/1/2). */
+void eng_set_exit(eng *e, int status);
+
+/* ---- the opened engine ---- */
 
 /*
  * Load the configuration (strict), the national policy (strict, validated
@@ -189,6 +211,30 @@ void eng_status_free(eng_status *s);
 eac_err eng_cmd_audit_verify(eng *e, int argc, char **argv) EAC_MUST_CHECK;
 /* `recover`: eng_recover() with a report. */
 eac_err eng_cmd_recover(eng *e, int argc, char **argv) EAC_MUST_CHECK;
+
+/*
+ * Import one CVCA certificate (self-signed: its signature checked) or link
+ * certificate (verified against a certificate of that CVCA already held)
+ * from `path`, registering its authority as `kind` (DB_AUTH_FOREIGN_CVCA
+ * on the CVCA — refusing this country's own — or DB_AUTH_CVCA on the DV).
+ * A certificate already held is accepted again. Appends a summary to arr.
+ */
+eac_err eng_import_cvca(eng *e, const char *path, db_auth_kind kind, json_t *arr) EAC_MUST_CHECK;
+
+/*
+ * Generate a key pair in the token for `chr` (label and id), read its
+ * public half as a cvc_pubkey for `alg` with domain parameters (bytes in
+ * `kb`), and register it in the database in `state` (PENDING until its
+ * ceremony ends, or ACTIVE). *hk owned by the caller.
+ */
+eac_err eng_new_key(eng *e, int64_t authority, const hsm_keyspec *spec, cvc_alg alg,
+		    const cvc_ref *chr, db_key_state state, hsm_key **hk, cvc_keybuf *kb,
+		    cvc_pubkey *pub, db_key *rec) EAC_MUST_CHECK;
+/* The key as a transcript records it: label, URI, type, curve, bits,
+ * scheme, the protection attributes read back now, SHA-256 of the key. */
+json_t *eng_key_json(hsm_key *k, const cvc_pubkey *pub);
+/* The token: label, manufacturer, model, serial. */
+json_t *eng_token_json(eng *e);
 
 /* ---- small shared helpers ---- */
 

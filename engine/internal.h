@@ -14,6 +14,7 @@ struct eng {
 	db_conn *db;
 	hsm_ctx *hsm;
 	char actor[201];
+	int exit_status;
 };
 
 #endif
