@@ -544,6 +544,26 @@ eac_err ca_cmd_approve(eng *e, int argc, char **argv)
 	}
 	char obj[32];
 	snprintf(obj, sizeof(obj), "request:%lld", (long long)q.id);
+	/* after a rollover, until the link certificate is out, chips that
+	 * know only the previous CVCA key cannot check what this key signs */
+	{
+		db_cert *links = NULL;
+		size_t nl = 0;
+		db_cert_filter lf = { .kind = DB_KIND_LINK, .issuer = a.own.id, .chr = a.key.label,
+				      .imported = 0, .limit = 1 };
+		if ((r = db_certs_find(eng_db(e), &lf, &links, &nl)) != EAC_OK)
+			goto out;
+		if (nl == 1 && links[0].distributed_at == 0 && d.nwarnings < POL_WARNINGS_MAX) {
+			pol_note *w = &d.warning[d.nwarnings++];
+			snprintf(w->rule, sizeof(w->rule), "CP-5.4b");
+			snprintf(w->message, sizeof(w->message),
+				 "the link certificate %s (CAR %s) is not distributed yet; chips that "
+				 "know only %s cannot verify this certificate until it is (eac-cvca "
+				 "publish %s)",
+				 links[0].chr, links[0].car, links[0].car, links[0].chr);
+		}
+		db_certs_free(links, nl);
+	}
 	warnings = eng_warnings(e, &d, obj);
 
 	r = db_request_validate(eng_db(e), q.id, eng_actor(e));

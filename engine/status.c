@@ -60,9 +60,9 @@ eac_err eng_status_begin(eng *e, pol_authority auth, eng_status *s)
 					       margin, &dl)) != EAC_OK)
 			goto fail;
 		eac_time_iso(dl.deadline, t1);
-		snprintf(msg, sizeof(msg), "request %lld from %s: processing deadline %s (%u h) %s",
+		snprintf(msg, sizeof(msg), "request %lld from %s: processing deadline %s (%u h)%s",
 			 (long long)list[i].id, list[i].holder_chr, t1, dl.hours,
-			 dl.status == POL_OVERDUE ? "missed" : dl.status == POL_AT_RISK ? "near" : "");
+			 dl.status == POL_OVERDUE ? " missed" : dl.status == POL_AT_RISK ? " near" : "");
 		eng_status_note(s, dl.status == POL_OVERDUE ? 2 : dl.status == POL_AT_RISK ? 1 : 0,
 				dl.rule, msg,
 				json_pack("{s:I, s:s, s:s, s:s}", "request", (json_int_t)list[i].id,

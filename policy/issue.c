@@ -234,6 +234,13 @@ static eac_err check_dv_initial(const pol_dv_facts *f, int domestic, int64_t tod
 	const pol_outer *o = &f->outer;
 	char cc[3], dcc[3], e[11];
 
+	/* an outer CAR naming no key we hold cannot have been verified: say
+	 * that, not "does not verify" */
+	if (o->present && (o->signer == POL_SIGNER_UNKNOWN || o->signer_cert == NULL))
+		return pol_refuse(d, domestic ? "CP-4.2.2" : "CP-3.2.3d",
+				  domestic ? "the outer signature (CAR %s) is not by a key known to us"
+					   : "the outer signature (CAR %s) is not by a CVCA known to us; a foreign DV's first request is signed by its national CVCA",
+				  outer_name(o));
 	if (o->present && !o->verified)
 		return pol_refuse(d, domestic ? "CP-4.2.2" : "CP-3.2.3d",
 				  "the request's outer signature (CAR %s) does not verify", outer_name(o));

@@ -112,7 +112,7 @@ M(m_conformity_today) { c->f.dv.conformity_expiry = fx_date("2026-11-23"); }
 M(m_count_3) { c->f.dv.country_dv_count = 3; }
 M(m_foreign_count_3_nat_1) { foreign(c); c->f.dv.country_dv_count = 3; set_nat(c, "\"max_dvs_per_country\": 3", "\"max_dvs_per_country\": 1"); }
 M(m_rsa_3072) { rsa_chain(c, 3072); }
-M(m_domestic_outer_ok) { c->f.outer = (pol_outer){ .present = 1, .verified = 1, .signer = POL_SIGNER_UNKNOWN, .car = fx_ref("FICVCA00001") }; }
+M(m_domestic_outer_ok) { c->f.outer = (pol_outer){ .present = 1, .verified = 1, .signer = POL_SIGNER_FOREIGN_CVCA, .signer_cert = c->f.cvca, .car = fx_ref("FICVCA00001") }; }
 M(m_commission_exactly_90) { foreign(c); c->f.initial_cvca_sent_at = c->f.now - 90 * DAY; }
 M(m_year_2099) { c->cvca.effective = fx_date("2097-01-01"); c->cvca.expiry = fx_date("2099-12-31"); at(c, "2099-12-01T10:00:00Z"); c->f.successor_distributed = 1; c->f.dv.conformity_expiry = fx_date("2099-12-31"); }
 /* allowed with a warning */
@@ -156,13 +156,15 @@ M(m_foreign_count_4) { foreign(c); c->f.dv.country_dv_count = 4; }
 /* refused: the foreign DV's first request */
 M(m_foreign_no_outer) { foreign(c); c->f.outer = (pol_outer){ 0 }; }
 M(m_foreign_outer_bad) { foreign(c); c->f.outer.verified = 0; }
-M(m_foreign_outer_unknown) { foreign(c); c->f.outer.signer = POL_SIGNER_UNKNOWN; c->f.outer.signer_cert = NULL; }
+/* as an engine reports it: an unknown CAR's signature cannot be verified */
+M(m_foreign_outer_unknown) { foreign(c); c->f.outer.signer = POL_SIGNER_UNKNOWN; c->f.outer.signer_cert = NULL; c->f.outer.verified = 0; }
 M(m_foreign_outer_other_cvca) { foreign(c); c->signer.chr = fx_ref("SECVCA00001"); c->signer.car = c->signer.chr; }
 M(m_foreign_outer_not_cvca) { foreign(c); c->signer.chat.auth[0] = 0x83; }
 M(m_foreign_outer_expired) { foreign(c); c->signer.expiry = fx_date("2026-11-01"); }
 M(m_foreign_outer_compromised) { foreign(c); c->f.outer.signer_key_compromised = 1; }
 M(m_foreign_outer_by_dv) { foreign(c); c->f.outer.signer = POL_SIGNER_HOLDER; }
 M(m_domestic_outer_bad) { m_domestic_outer_ok(c); c->f.outer.verified = 0; }
+M(m_domestic_outer_unknown) { m_domestic_outer_ok(c); c->f.outer.signer = POL_SIGNER_UNKNOWN; c->f.outer.signer_cert = NULL; c->f.outer.verified = 0; }
 /* refused: re-key */
 M(m_rekey_no_reason) { rekey(c); c->f.reason = POL_REASON_NONE; }
 M(m_rekey_revoked) { rekey(c); c->f.reason = POL_REASON_REVOKED; }
@@ -284,6 +286,7 @@ static const row rows[] = {
 	{ "DV refused: foreign outer signer's key compromised", m_foreign_outer_compromised, "CP-4.5b", NULL, "reported compromised", NULL },
 	{ "DV refused: foreign first request signed by a DV key", m_foreign_outer_by_dv, "CP-3.2.3d", NULL, NULL, NULL },
 	{ "DV refused: domestic outer signature does not verify", m_domestic_outer_bad, "CP-4.2.2", NULL, "does not verify", NULL },
+	{ "DV refused: domestic outer signature by an unknown key", m_domestic_outer_unknown, "CP-4.2.2", NULL, "not by a key known to us", NULL },
 	{ "DV refused: re-key without a reason", m_rekey_no_reason, "CP-4.7a", NULL, NULL, NULL },
 	{ "DV refused: re-key after revocation", m_rekey_revoked, "CP-4.7c", NULL, "through the initial procedure, not by re-key", NULL },
 	{ "DV refused: re-key for changed attributes", m_rekey_attributes, "CP-4.7c", NULL, NULL, NULL },
