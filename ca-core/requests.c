@@ -494,20 +494,15 @@ eac_err ca_cmd_approve(eng *e, int argc, char **argv)
 		f.dv.country_dv_count = (unsigned)cnt;
 	}
 	{
-		uint8_t h[EAC_SHA256_LEN];
-		db_cert *same = NULL;
-		size_t ns = 0;
+		uint8_t h[EAC_SHA256_LEN], other[EAC_SHA256_LEN];
+		int same_chr = 0;
 		if ((r = cvc_pubkey_hash(&b->key, h)) != EAC_OK ||
 		    (r = db_key_certified(eng_db(e), a.own.id, h, &f.key.already_certified)) != EAC_OK ||
-		    (r = db_key_compromised(eng_db(e), h, &f.key.compromised)) != EAC_OK)
+		    (r = db_key_compromised(eng_db(e), h, &f.key.compromised)) != EAC_OK ||
+		    (r = db_cert_chr_key(eng_db(e), a.own.id, DB_KIND_DV, b->chr.s, other, &same_chr)) !=
+			    EAC_OK)
 			goto out;
-		db_cert_filter cf = { .kind = DB_KIND_DV, .issuer = a.own.id, .chr = b->chr.s,
-				      .imported = 0, .limit = 4 };
-		if ((r = db_certs_find(eng_db(e), &cf, &same, &ns)) != EAC_OK)
-			goto out;
-		for (size_t i = 0; i < ns; i++)
-			f.key.chr_in_use |= memcmp(same[i].holder_key_hash, h, sizeof(h)) != 0;
-		db_certs_free(same, ns);
+		f.key.chr_in_use = same_chr && memcmp(other, h, sizeof(h)) != 0;
 	}
 	f.rights = o.rights ? &rights : NULL;
 

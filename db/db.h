@@ -314,8 +314,8 @@ eac_err db_key_activate(db_conn *db, int64_t id, const char *reason) EAC_MUST_CH
 eac_err db_key_set_state(db_conn *db, int64_t id, db_key_state state, const char *reason) EAC_MUST_CHECK;
 /* Set the label of a key registered without one (once). */
 eac_err db_key_set_label(db_conn *db, int64_t id, const char *label) EAC_MUST_CHECK;
-/* Has `issuer` ever certified this public key, or is an intent for it
- * under way? (CP-4.6) */
+/* Has `issuer` ever certified this public key as a DV or IS key, or is an
+ * intent for it under way? (CP-4.6) */
 eac_err db_key_certified(db_conn *db, int64_t issuer, const uint8_t pubkey_hash[DB_HASH_LEN],
 			 int *yes) EAC_MUST_CHECK;
 /* Is this public key registered as compromised? (CP-4.5b, CP-4.7b) */
@@ -585,6 +585,12 @@ eac_err db_cert_get(db_conn *db, int64_t id, db_cert *out) EAC_MUST_CHECK;
  * resubmitted request gets the same certificate. */
 eac_err db_cert_by_request(db_conn *db, int64_t request, db_cert *out) EAC_MUST_CHECK;
 void db_cert_free(db_cert *c);
+
+/* Does `issuer` hold a certificate of `kind` for holder reference `chr`?
+ * *found, and its holder key hash in `key_hash` (CP-3.1b: one CHR, one
+ * key). One probe of the unique index (issuer, kind, CHR). */
+eac_err db_cert_chr_key(db_conn *db, int64_t issuer, db_kind kind, const char *chr,
+			uint8_t key_hash[DB_HASH_LEN], int *found) EAC_MUST_CHECK;
 
 /* Certificates matching every field set in the filter (0 / NULL / -1: any),
  * newest first, at most `limit` (0: 100000). Free with db_certs_free. */

@@ -615,6 +615,30 @@ static eac_err cert_read(db_conn *db, const char *what, const char *noun, int64_
 	return r;
 }
 
+eac_err db_cert_chr_key(db_conn *db, int64_t issuer, db_kind kind, const char *chr,
+			uint8_t key_hash[DB_HASH_LEN], int *found)
+{
+	PGresult *res = NULL;
+	dbi_params p = { 0 };
+	eac_err r;
+
+	if (!db->in_tx && (r = dbi_ready(db)) != EAC_OK)
+		return r;
+	dbi_p_int(&p, issuer);
+	dbi_p_text(&p, dbi_kind_sql(kind));
+	dbi_p_latin1(&p, chr);
+	if ((r = dbi_exec(db, "look up a holder reference",
+			  "SELECT holder_key_hash FROM eac.certificates"
+			  " WHERE issuer_id = $1 AND kind = $2 AND chr = $3",
+			  &p, &res)) != EAC_OK)
+		return r;
+	*found = PQntuples(res) > 0;
+	if (*found)
+		r = dbi_hash(res, 0, 0, key_hash, DB_HASH_LEN, "holder key hash");
+	PQclear(res);
+	return r;
+}
+
 eac_err db_certs_find(db_conn *db, const db_cert_filter *f, db_cert **list, size_t *n)
 {
 	PGresult *res = NULL;

@@ -481,9 +481,12 @@ eac_err db_key_certified(db_conn *db, int64_t issuer, const uint8_t pubkey_hash[
 	dbi_p_int(&p, issuer);
 	dbi_p_bytes(&p, pubkey_hash, DB_HASH_LEN);
 	return exists(db, "look up the key's certificates",
-		      "SELECT EXISTS (SELECT 1 FROM eac.certificates WHERE issuer_id = $1 AND holder_key_hash = $2)"
+		      /* the predicates of the partial unique indexes, so that the
+		       * lookup is one index probe whatever the statistics say */
+		      "SELECT EXISTS (SELECT 1 FROM eac.certificates WHERE issuer_id = $1 AND holder_key_hash = $2"
+		      " AND kind IN ('dv', 'is'))"
 		      " OR EXISTS (SELECT 1 FROM eac.issuances WHERE issuer_id = $1 AND holder_key_hash = $2"
-		      " AND abandoned_at IS NULL)",
+		      " AND abandoned_at IS NULL AND kind IN ('dv', 'is'))",
 		      &p, yes);
 }
 

@@ -327,15 +327,11 @@ eac_err dv_is_decide(eng *e, db_conn *db, dv_ctx *x, const db_request *q, const 
 	    (r = db_key_compromised(db, h, &f.key.compromised)) != EAC_OK)
 		goto out;
 	{
-		db_cert *same = NULL;
-		size_t ns = 0;
-		db_cert_filter cf = { .kind = DB_KIND_IS, .issuer = x->own.id, .chr = b->chr.s,
-				      .imported = 0, .limit = 4 };
-		if ((r = db_certs_find(db, &cf, &same, &ns)) != EAC_OK)
+		uint8_t other[EAC_SHA256_LEN];
+		int found = 0;
+		if ((r = db_cert_chr_key(db, x->own.id, DB_KIND_IS, b->chr.s, other, &found)) != EAC_OK)
 			goto out;
-		for (size_t i = 0; i < ns; i++)
-			f.key.chr_in_use |= memcmp(same[i].holder_key_hash, h, sizeof(h)) != 0;
-		db_certs_free(same, ns);
+		f.key.chr_in_use = found && memcmp(other, h, sizeof(h)) != 0;
 	}
 	/* re-key: outer-signed by the IS's current certificate from us */
 	const cvc_ref *outer = cvc_obj_outer_car(req);
