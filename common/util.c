@@ -182,14 +182,21 @@ eac_err eac_file_publish_ex(const char *path, const uint8_t *data, size_t len, u
 			goto out;
 		}
 	} else {
-		/* link() refuses an existing target, atomically */
-		if (link(tmp, path) != 0) {
+		/* refuse an existing target, atomically: rename without replacing
+		 * (the temporary inode becomes the file), or where the file
+		 * system cannot, link() and unlink the temporary name */
+		int rc = renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE);
+		if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
+			rc = link(tmp, path);
+			if (rc == 0)
+				(void)unlink(tmp);
+		}
+		if (rc != 0) {
 			r = errno == EEXIST
 				? eac_fail(EAC_ERR_EXISTS, "%s: file exists; not overwriting it", path)
 				: eac_fail(EAC_ERR_IO, "%s: %s", path, strerror(errno));
 			goto out;
 		}
-		(void)unlink(tmp);
 	}
 	linked = 0;
 	if (sync && (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)

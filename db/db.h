@@ -651,6 +651,46 @@ eac_err db_dv_requests_list(db_conn *db, int open_only, db_dv_request **list,
 			    size_t *n) EAC_MUST_CHECK;
 
 /* ======================================================================
+ * Batch forms: one statement for a chunk of a batch (docs/PERFORMANCE.md).
+ * Each joins the caller's db_tx transaction (or runs in its own); the
+ * schema checks every row exactly as for the single forms, and a refused
+ * row refuses the statement — the caller then falls back to the single
+ * forms to find it.
+ * ====================================================================== */
+
+/* db_request_submit for n requests (<= DB_BATCH_MAX): out[i], existing[i]. */
+eac_err db_request_submit_many(db_conn *db, const db_request_in *in, size_t n, db_request *out,
+			       int *existing) EAC_MUST_CHECK;
+/* received -> validated for every id (those no longer received are left). */
+eac_err db_request_validate_many(db_conn *db, const int64_t *ids, size_t n,
+				 const char *officer) EAC_MUST_CHECK;
+/* db_distribution_record for n certificates, one channel, a recipient each. */
+eac_err db_distribution_record_many(db_conn *db, const int64_t *cert_ids, size_t n,
+				    const char *channel, const char *const *recipients) EAC_MUST_CHECK;
+
+/* What an approval reads about each request of a chunk, in one statement:
+ * is its key certified by `issuer` (CP-4.6) or compromised (CP-4.5b), does
+ * its CHR already name a certificate of `kind` (and with which key,
+ * CP-3.1b), and the certificate of `kind` named by its outer CAR (a
+ * re-key's signer) with that key's compromised flag. */
+typedef struct db_fact_query {
+	const uint8_t *key_hash; /* DB_HASH_LEN */
+	const char *chr;
+	const char *outer_car;   /* NULL: none */
+} db_fact_query;
+typedef struct db_issue_fact {
+	int certified, compromised;
+	int chr_found;
+	uint8_t chr_key[DB_HASH_LEN];
+	uint8_t *outer_der; /* malloc'ed, NULL when none: db_issue_facts_free */
+	size_t outer_len;
+	int outer_compromised;
+} db_issue_fact;
+eac_err db_issue_facts(db_conn *db, int64_t issuer, db_kind kind, size_t n, const db_fact_query *q,
+		       db_issue_fact *out) EAC_MUST_CHECK;
+void db_issue_facts_free(db_issue_fact *f, size_t n);
+
+/* ======================================================================
  * Status (the engines' `status` command); indexed, no full scans
  * ====================================================================== */
 

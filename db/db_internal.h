@@ -75,6 +75,23 @@ void dbi_p_id(dbi_params *p, int64_t v);         /* 0 -> NULL */
 void dbi_p_bool(dbi_params *p, int v);
 void dbi_p_bytes(dbi_params *p, const uint8_t *b, size_t len); /* NULL -> NULL */
 
+/* Array parameters in text form ('{..}'), built element by element;
+ * dbi_arr_done() closes the literal and returns it (NULL when out of
+ * memory or an element could not be sent); pass it with dbi_p_text. */
+typedef struct dbi_arr {
+	char *s;
+	size_t len, cap;
+	int bad;
+} dbi_arr;
+void dbi_arr_null(dbi_arr *a);
+void dbi_arr_int(dbi_arr *a, int64_t v);
+void dbi_arr_id(dbi_arr *a, int64_t v); /* 0 -> NULL */
+void dbi_arr_text(dbi_arr *a, const char *s);
+void dbi_arr_latin1(dbi_arr *a, const char *s);
+void dbi_arr_bytes(dbi_arr *a, const uint8_t *b, size_t n);
+const char *dbi_arr_done(dbi_arr *a);
+void dbi_arr_free(dbi_arr *a);
+
 /* ---- execution ---- */
 
 /* Connect (or reconnect) if the connection was lost; outside transactions. */

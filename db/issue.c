@@ -98,9 +98,14 @@ typedef struct batch {
 	db_batch_item *out;
 	item_fn one;
 	eac_err (*prepare)(db_conn *db, struct batch *b); /* optional, once per attempt */
+	/* optional: every pending item in one statement (a batch's fast path);
+	 * when the database refuses one of them, the batch runs again item by
+	 * item to find which */
+	eac_err (*many)(db_conn *db, struct batch *b);
 	void *ctx;
 	const char *failpoint_before;
 	int item_failed;
+	int try_many, many_failed;
 } batch;
 
 static int item_level(eac_err r)
@@ -124,6 +129,17 @@ static eac_err batch_fn(db_conn *db, void *arg)
 
 	if (b->prepare && (r = b->prepare(db, b)) != EAC_OK)
 		return r;
+	if (b->many != NULL && b->try_many) {
+		db->conflict = DB_CONFLICT_NONE;
+		db->sqlstate[0] = '\0';
+		if ((r = b->many(db, b)) != EAC_OK) {
+			if (item_level(r) && db->sqlstate[0] != '\0')
+				b->many_failed = 1;
+			return r;
+		}
+		eac_failpoint(b->failpoint_before);
+		return EAC_OK;
+	}
 	for (size_t i = 0; i < b->n; i++) {
 		int64_t id = 0;
 		if (b->out[i].status != EAC_OK)
@@ -159,6 +175,7 @@ static eac_err batch_run(db_conn *db, const char *what, batch *b)
 				db->name, what);
 	for (size_t i = 0; i < b->n; i++)
 		memset(&b->out[i], 0, sizeof(b->out[i]));
+	b->try_many = b->many != NULL && b->n > 1;
 	for (;;) {
 		size_t pending = 0;
 		for (size_t i = 0; i < b->n; i++)
@@ -166,8 +183,16 @@ static eac_err batch_run(db_conn *db, const char *what, batch *b)
 		if (pending == 0)
 			return EAC_OK;
 		b->item_failed = 0;
+		b->many_failed = 0;
 		if ((r = dbi_tx(db, what, 1, batch_fn, b)) == EAC_OK)
 			return EAC_OK;
+		if (b->many_failed) {
+			/* one of them was refused: find it, item by item */
+			b->try_many = 0;
+			for (size_t i = 0; i < b->n; i++)
+				b->out[i].id = 0;
+			continue;
+		}
 		if (!b->item_failed) {
 			for (size_t i = 0; i < b->n; i++)
 				b->out[i].id = 0;
@@ -202,14 +227,9 @@ static int ref_ok(const char *s)
 	return n >= 7 && n <= DB_REF_MAX;
 }
 
-static eac_err intent_one(db_conn *db, void *ctx, size_t i, int64_t *id)
+/* What C checks of an intent before any statement; its body's hash. */
+static eac_err intent_check(db_conn *db, const db_intent *in, uint8_t th[DB_HASH_LEN])
 {
-	const db_intent *in = (const db_intent *)ctx + i;
-	uint8_t th[DB_HASH_LEN];
-	PGresult *res = NULL;
-	dbi_params p = { 0 };
-	eac_err r;
-
 	if (db_kind_name(in->kind) == NULL || !ref_ok(in->chr) || !ref_ok(in->car) ||
 	    in->holder_key_hash == NULL || in->chat == NULL || in->chat_len == 0 || in->effective == NULL ||
 	    in->expiry == NULL || in->tbs == NULL || in->tbs_len == 0 || in->distribute_within < 0)
@@ -218,7 +238,18 @@ static eac_err intent_one(db_conn *db, void *ctx, size_t i, int64_t *id)
 	if (in->tbs_len > DB_TBS_MAX)
 		return eac_fail(EAC_ERR_MALFORMED, "%s: record intent CHR %s: body of %zu octets exceeds %d",
 				db->name, in->chr, in->tbs_len, DB_TBS_MAX);
-	if ((r = eac_sha256(in->tbs, in->tbs_len, th)) != EAC_OK)
+	return eac_sha256(in->tbs, in->tbs_len, th);
+}
+
+static eac_err intent_one(db_conn *db, void *ctx, size_t i, int64_t *id)
+{
+	const db_intent *in = (const db_intent *)ctx + i;
+	uint8_t th[DB_HASH_LEN];
+	PGresult *res = NULL;
+	dbi_params p = { 0 };
+	eac_err r;
+
+	if ((r = intent_check(db, in, th)) != EAC_OK)
 		return r;
 	dbi_p_id(&p, in->issuer);
 	dbi_p_id(&p, in->signing_key);
@@ -248,9 +279,101 @@ static eac_err intent_one(db_conn *db, void *ctx, size_t i, int64_t *id)
 	return EAC_OK;
 }
 
+/* Every pending intent in one INSERT .. SELECT FROM unnest(..). */
+static eac_err intent_many(db_conn *db, batch *b)
+{
+	const db_intent *in = b->ctx;
+	enum { ISSUER, KEY, KIND, CHR, CAR, HK, REQ, CHAT, EFF, EXP, TBS, TH, DW, ORD, NCOL };
+	dbi_arr col[NCOL] = { 0 };
+	uint8_t (*th)[DB_HASH_LEN] = calloc(b->n ? b->n : 1, DB_HASH_LEN);
+	size_t *idx = calloc(b->n ? b->n : 1, sizeof(*idx)), k = 0;
+	PGresult *res = NULL;
+	dbi_params p = { 0 };
+	eac_err r = EAC_OK;
+
+	if (th == NULL || idx == NULL) {
+		r = eac_fail(EAC_ERR_NOMEM, "%s: record intents: out of memory", db->name);
+		goto out;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->out[i].status != EAC_OK)
+			continue;
+		const db_intent *x = &in[i];
+		if ((r = intent_check(db, x, th[i])) != EAC_OK) {
+			if (!item_level(r))
+				goto out;
+			mark(db, b, i, r); /* refused before any statement */
+			r = EAC_OK;
+			continue;
+		}
+		dbi_arr_id(&col[ISSUER], x->issuer);
+		dbi_arr_id(&col[KEY], x->signing_key);
+		dbi_arr_text(&col[KIND], db_kind_name(x->kind));
+		dbi_arr_latin1(&col[CHR], x->chr);
+		dbi_arr_latin1(&col[CAR], x->car);
+		dbi_arr_bytes(&col[HK], x->holder_key_hash, DB_HASH_LEN);
+		dbi_arr_id(&col[REQ], x->request);
+		dbi_arr_bytes(&col[CHAT], x->chat, x->chat_len);
+		dbi_arr_text(&col[EFF], x->effective);
+		dbi_arr_text(&col[EXP], x->expiry);
+		dbi_arr_bytes(&col[TBS], x->tbs, x->tbs_len);
+		dbi_arr_bytes(&col[TH], th[i], DB_HASH_LEN);
+		dbi_arr_int(&col[DW], x->distribute_within);
+		dbi_arr_int(&col[ORD], (int64_t)k);
+		idx[k++] = i;
+	}
+	if (k == 0)
+		goto out;
+	for (int c = 0; c < NCOL; c++) {
+		const char *v = dbi_arr_done(&col[c]);
+		if (v == NULL) {
+			r = eac_fail(EAC_ERR_USAGE, "%s: record intents: a value cannot be sent", db->name);
+			goto out;
+		}
+		dbi_p_text(&p, v);
+	}
+	dbi_p_int(&p, eac_now());
+	r = dbi_exec(db, "record intents",
+		     "INSERT INTO eac.issuances (issuer_id, signing_key_id, kind, chr, car, holder_key_hash,"
+		     " request_id, chat, effective, expiry, tbs, tbs_hash, distribute_within, created_at)"
+		     " SELECT u.issuer, u.key, u.kind, u.chr, u.car, u.hk, u.req, u.chat, u.eff::date,"
+		     " u.exp::date, u.tbs, u.th, CASE WHEN u.dw > 0 THEN u.dw * interval '1 second' END,"
+		     " to_timestamp($15) FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[],"
+		     " $5::text[], $6::bytea[], $7::bigint[], $8::bytea[], $9::text[], $10::text[],"
+		     " $11::bytea[], $12::bytea[], $13::bigint[], $14::bigint[])"
+		     " AS u(issuer, key, kind, chr, car, hk, req, chat, eff, exp, tbs, th, dw, ord)"
+		     " ORDER BY u.ord RETURNING id, tbs_hash",
+		     &p, &res);
+	if (r != EAC_OK)
+		goto out;
+	for (int row = 0; row < PQntuples(res); row++) {
+		uint8_t h[DB_HASH_LEN];
+		if ((r = dbi_hash(res, row, 1, h, sizeof(h), "body hash")) != EAC_OK)
+			goto out;
+		for (size_t j = 0; j < k; j++)
+			if (memcmp(th[idx[j]], h, sizeof(h)) == 0 && b->out[idx[j]].id == 0) {
+				b->out[idx[j]].id = dbi_int(res, row, 0);
+				break;
+			}
+	}
+	for (size_t j = 0; j < k; j++)
+		if (b->out[idx[j]].id == 0) {
+			r = eac_fail(EAC_ERR_INTERNAL, "%s: record intents: an intent came back without its id",
+				     db->name);
+			goto out;
+		}
+out:
+	for (int c = 0; c < NCOL; c++)
+		dbi_arr_free(&col[c]);
+	PQclear(res);
+	free(th);
+	free(idx);
+	return r;
+}
+
 eac_err db_intent_record_batch(db_conn *db, const db_intent *in, size_t n, db_batch_item *out)
 {
-	batch b = { .n = n, .out = out, .one = intent_one, .ctx = (void *)in,
+	batch b = { .n = n, .out = out, .one = intent_one, .many = intent_many, .ctx = (void *)in,
 		    .failpoint_before = "before_intent_commit" };
 	eac_err r;
 
@@ -327,14 +450,12 @@ out:
 	return r;
 }
 
-static eac_err result_one(db_conn *db, void *ctx, size_t i, int64_t *id)
+/* The C checks of a result: its framing and body against the intent's. */
+static eac_err result_check(db_conn *db, result_ctx *c, size_t i)
 {
-	result_ctx *c = ctx;
 	const db_result *in = &c->in[i];
 	const uint8_t *body = NULL;
 	size_t blen = 0;
-	PGresult *res = NULL;
-	dbi_params p = { 0 };
 	eac_err r;
 
 	if (in->der == NULL || in->der_len == 0 || in->der_len > DB_CERT_MAX)
@@ -353,6 +474,19 @@ static eac_err result_one(db_conn *db, void *ctx, size_t i, int64_t *id)
 				": the certificate's body differs from the intent's to-be-signed body; refused",
 				db->name, in->intent_id);
 	}
+	return EAC_OK;
+}
+
+static eac_err result_one(db_conn *db, void *ctx, size_t i, int64_t *id)
+{
+	result_ctx *c = ctx;
+	const db_result *in = &c->in[i];
+	PGresult *res = NULL;
+	dbi_params p = { 0 };
+	eac_err r;
+
+	if ((r = result_check(db, c, i)) != EAC_OK)
+		return r;
 	dbi_p_int(&p, in->intent_id);
 	dbi_p_bytes(&p, in->der, in->der_len);
 	dbi_p_int(&p, c->now);
@@ -367,11 +501,77 @@ static eac_err result_one(db_conn *db, void *ctx, size_t i, int64_t *id)
 	return EAC_OK;
 }
 
+/* Every pending result in one INSERT .. SELECT FROM unnest(..). */
+static eac_err result_many(db_conn *db, batch *b)
+{
+	result_ctx *c = b->ctx;
+	dbi_arr iid = { 0 }, der = { 0 }, ord = { 0 };
+	size_t k = 0;
+	PGresult *res = NULL;
+	dbi_params p = { 0 };
+	eac_err r = EAC_OK;
+
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->out[i].status != EAC_OK)
+			continue;
+		if ((r = result_check(db, c, i)) != EAC_OK) {
+			if (!item_level(r))
+				goto out;
+			mark(db, b, i, r);
+			r = EAC_OK;
+			continue;
+		}
+		dbi_arr_int(&iid, c->in[i].intent_id);
+		dbi_arr_bytes(&der, c->in[i].der, c->in[i].der_len);
+		dbi_arr_int(&ord, (int64_t)k++);
+	}
+	if (k == 0)
+		goto out;
+	const char *a = dbi_arr_done(&iid), *d = dbi_arr_done(&der), *o = dbi_arr_done(&ord);
+	if (!a || !d || !o) {
+		r = eac_fail(EAC_ERR_NOMEM, "%s: record results: out of memory", db->name);
+		goto out;
+	}
+	dbi_p_text(&p, a);
+	dbi_p_text(&p, d);
+	dbi_p_text(&p, o);
+	dbi_p_int(&p, c->now);
+	r = dbi_exec(db, "record results",
+		     "INSERT INTO eac.certificates (issuance_id, der, issued_at)"
+		     " SELECT u.iid, u.der, to_timestamp($4)"
+		     " FROM unnest($1::bigint[], $2::bytea[], $3::bigint[]) AS u(iid, der, ord)"
+		     " ORDER BY u.ord RETURNING id, issuance_id",
+		     &p, &res);
+	if (r != EAC_OK)
+		goto out;
+	for (int row = 0; row < PQntuples(res); row++) {
+		int64_t issuance = dbi_int(res, row, 1);
+		for (size_t i = 0; i < b->n; i++)
+			if (b->out[i].status == EAC_OK && c->in[i].intent_id == issuance &&
+			    b->out[i].id == 0) {
+				b->out[i].id = dbi_int(res, row, 0);
+				break;
+			}
+	}
+	for (size_t i = 0; i < b->n; i++)
+		if (b->out[i].status == EAC_OK && b->out[i].id == 0) {
+			r = eac_fail(EAC_ERR_INTERNAL, "%s: record results: a certificate came back without its id",
+				     db->name);
+			goto out;
+		}
+out:
+	dbi_arr_free(&iid);
+	dbi_arr_free(&der);
+	dbi_arr_free(&ord);
+	PQclear(res);
+	return r;
+}
+
 static eac_err results(db_conn *db, const char *what, const db_result *in, size_t n, db_batch_item *out)
 {
 	result_ctx c = { .in = in, .n = n, .now = eac_now() };
-	batch b = { .n = n, .out = out, .one = result_one, .prepare = result_prepare, .ctx = &c,
-		    .failpoint_before = "before_result_commit" };
+	batch b = { .n = n, .out = out, .one = result_one, .prepare = result_prepare, .many = result_many,
+		    .ctx = &c, .failpoint_before = "before_result_commit" };
 	eac_err r;
 
 	c.tbs = calloc(n ? n : 1, sizeof(*c.tbs));

@@ -31,7 +31,9 @@ static db_req_state state_from(const char *s)
 	" floor(extract(epoch FROM r.decided_at))::bigint, r.state, r.rule_id, r.message, r.decided_by,"    \
 	" (SELECT c.id FROM eac.certificates c WHERE c.request_id = r.id) FROM eac.requests r "
 
-static eac_err req_row(const PGresult *res, int row, db_request *out)
+eac_err dbi_req_row(const PGresult *res, int row, db_request *out);
+
+eac_err dbi_req_row(const PGresult *res, int row, db_request *out)
 {
 	db_request q = { 0 };
 	char s[16];
@@ -71,7 +73,7 @@ static eac_err req_read(db_conn *db, int64_t id, db_request *out)
 	if ((r = dbi_exec_row(db, "read request", "request", id, REQ_COLUMNS "WHERE r.id = $1", &p, &res)) !=
 	    EAC_OK)
 		return r;
-	r = req_row(res, 0, out);
+	r = dbi_req_row(res, 0, out);
 	PQclear(res);
 	return r;
 }
@@ -293,7 +295,7 @@ static eac_err requests_query(db_conn *db, const char *sql, size_t limit, db_req
 		goto out;
 	}
 	for (size_t i = 0; i < rows; i++)
-		if ((r = req_row(res, (int)i, &l[i])) != EAC_OK)
+		if ((r = dbi_req_row(res, (int)i, &l[i])) != EAC_OK)
 			goto out;
 	*list = l;
 	*n = rows;

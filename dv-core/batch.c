@@ -43,6 +43,10 @@ typedef struct item {
 	db_request q;
 	int existing;
 	int already;  /* resubmitted, issued before */
+	const db_inspection_system *is;
+	char chr[CVC_REF_MAX + 1], outer[CVC_REF_MAX + 1];
+	uint8_t key_hash[EAC_SHA256_LEN];
+	db_issue_fact fact;
 	dv_decided d;
 	uint8_t *tbs;
 	size_t tbs_len;
@@ -75,8 +79,26 @@ typedef struct worker {
 	batch *b;
 	int index;
 	db_conn *db;
+	db_inspection_system *is; /* the registry, sorted by mnemonic, read once */
+	size_t nis;
 	item items[CHUNK];
 } worker;
+
+static int is_cmp(const void *a, const void *b)
+{
+	return strcmp(((const db_inspection_system *)a)->mnemonic,
+		      ((const db_inspection_system *)b)->mnemonic);
+}
+
+/* The inspection system a request's CHR names, from the worker's copy of
+ * the registry (the schema checks its status again when the intent is
+ * recorded, so a system marked stolen meanwhile still gets nothing). */
+static const db_inspection_system *find_is(const worker *w, const char *mnemonic)
+{
+	db_inspection_system key;
+	snprintf(key.mnemonic, sizeof(key.mnemonic), "%s", mnemonic);
+	return bsearch(&key, w->is, w->nis, sizeof(*w->is), is_cmp);
+}
 
 /* The next request file name, or 0 when the directory is done. */
 static int next_file(batch *b, item *it)
@@ -121,19 +143,22 @@ typedef struct tx_arg {
 	size_t n;
 } tx_arg;
 
+/* Receive: every readable request of the chunk recorded and acknowledged
+ * in one statement; refusals of a terminal's input recorded with it. */
 static eac_err tx_receive(db_conn *db, void *arg)
 {
 	tx_arg *t = arg;
+	worker *w = t->w;
+	db_request_in in[CHUNK] = { 0 };
+	db_request out[CHUNK];
+	int existing[CHUNK];
+	size_t idx[CHUNK], k = 0;
+	eac_err r;
+
 	for (size_t i = 0; i < t->n; i++) {
-		item *it = &t->w->items[i];
-		if (it->raw == NULL)
-			continue;
-		it->state = IT_PENDING;
-		eac_err r = dv_receive(db, it->path, it->raw, it->len, &it->q,
-				       &it->existing);
-		if (r == EAC_ERR_MALFORMED || r == EAC_ERR_UNSUPPORTED || r == EAC_ERR_POLICY) {
-			refuse(it, eac_err_detail(r));
-			/* the refusal of a terminal's input is recorded with the batch */
+		item *it = &w->items[i];
+		if (it->state == IT_REFUSED && it->raw != NULL) {
+			/* the refusal of a terminal's input is part of the record */
 			char saved[700];
 			snprintf(saved, sizeof(saved), "%s", it->msg);
 			json_t *dj = json_pack("{s:s}", "error", saved);
@@ -144,10 +169,21 @@ static eac_err tx_receive(db_conn *db, void *arg)
 			free(txt);
 			if (r != EAC_OK)
 				return r;
-			continue;
 		}
-		if (r != EAC_OK)
-			return r;
+		if (it->state != IT_PENDING || it->is == NULL)
+			continue;
+		in[k] = (db_request_in){ .kind = DB_KIND_IS, .channel = "is",
+					 .inspection_system = it->is->id, .raw = it->raw,
+					 .raw_len = it->len, .holder_chr = it->chr,
+					 .outer_car = it->outer[0] ? it->outer : NULL,
+					 .process_within = DV_PROCESS_WITHIN, .acknowledge = 1 };
+		idx[k++] = i;
+	}
+	if ((r = db_request_submit_many(db, in, k, out, existing)) != EAC_OK)
+		return r;
+	for (size_t j = 0; j < k; j++) {
+		w->items[idx[j]].q = out[j];
+		w->items[idx[j]].existing = existing[j];
 	}
 	return EAC_OK;
 }
@@ -162,18 +198,21 @@ static eac_err tx_decide(db_conn *db, void *arg)
 {
 	tx_arg *t = arg;
 	batch *b = t->w->b;
+	int64_t ids[CHUNK];
+	size_t k = 0;
+	eac_err r;
 	for (size_t i = 0; i < t->n; i++) {
 		item *it = &t->w->items[i];
-		eac_err r;
-		if (it->state != IT_PENDING || it->already)
+		if (it->state == IT_PENDING && !it->already && it->d.allowed &&
+		    it->q.state == DB_REQ_RECEIVED)
+			ids[k++] = it->q.id;
+	}
+	if ((r = db_request_validate_many(db, ids, k, eng_actor(b->e))) != EAC_OK)
+		return r;
+	for (size_t i = 0; i < t->n; i++) {
+		item *it = &t->w->items[i];
+		if (it->state != IT_PENDING || it->already || it->d.allowed)
 			continue;
-		if (it->d.allowed) {
-			if (it->q.state == DB_REQ_VALIDATED)
-				continue;
-			if ((r = db_request_validate(db, it->q.id, eng_actor(b->e))) != EAC_OK)
-				return r;
-			continue;
-		}
 		/* refused: the request is rejected with its rule, unless the
 		 * officer's own options caused the refusal */
 		if (!officer_option(&it->d.decision, &b->opts) &&
@@ -187,12 +226,21 @@ static eac_err tx_decide(db_conn *db, void *arg)
 static eac_err tx_release(db_conn *db, void *arg)
 {
 	tx_arg *t = arg;
+	int64_t ids[CHUNK];
+	const char *to[CHUNK];
+	size_t k = 0;
+	eac_err r;
 	for (size_t i = 0; i < t->n; i++) {
 		item *it = &t->w->items[i];
-		eac_err r;
-		if (it->state == IT_ISSUED && it->out[0] &&
-		    (r = db_distribution_record(db, it->cert, "file", it->out)) != EAC_OK)
-			return r;
+		if (it->state == IT_ISSUED && it->out[0]) {
+			ids[k] = it->cert;
+			to[k++] = it->out;
+		}
+	}
+	if ((r = db_distribution_record_many(db, ids, k, "file", to)) != EAC_OK)
+		return r;
+	for (size_t i = 0; i < t->n; i++) {
+		item *it = &t->w->items[i];
 		/* an intent the database refused (CP-4.6, CP-3.1b): the request is
 		 * answered with that refusal */
 		if (it->state == IT_REFUSED && it->intent == -1 &&
@@ -213,6 +261,7 @@ static void chunk_free(worker *w, size_t n)
 		free(it->raw);
 		free(it->tbs);
 		free(it->der);
+		db_issue_facts_free(&it->fact, 1);
 		dv_decided_free(&it->d);
 		memset(it, 0, sizeof(*it));
 	}
@@ -297,13 +346,59 @@ static eac_err run_chunk(worker *w, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		item *it = &w->items[i];
-		if ((r = eng_read_input(it->path, &it->raw, &it->len)) != EAC_OK)
+		cvc_obj *o = NULL;
+		if ((r = eng_read_input(it->path, &it->raw, &it->len)) != EAC_OK) {
 			refuse(it, eac_err_detail(r));
+			continue;
+		}
+		if ((r = cvc_parse_request(it->raw, it->len, &o)) != EAC_OK) {
+			eac_fail_prefix(r, "%s: ", it->name);
+			refuse(it, eac_err_detail(r));
+			continue;
+		}
+		const cvc_body *bd = cvc_obj_body(o);
+		const cvc_ref *oc = cvc_obj_outer_car(o);
+		char cc[3], mn[10];
+		cvc_ref_country(&bd->chr, cc);
+		cvc_ref_mnemonic(&bd->chr, mn);
+		snprintf(it->chr, sizeof(it->chr), "%s", bd->chr.s);
+		snprintf(it->outer, sizeof(it->outer), "%s", oc ? oc->s : "");
+		r = cvc_pubkey_hash(&bd->key, it->key_hash);
+		cvc_obj_free(o);
+		if (r != EAC_OK)
+			return r;
+		/* CP-3.3.2a / CP-3.2.4: only terminals this DV registered */
+		if (strcmp(cc, b->x->own.country) != 0 || (it->is = find_is(w, mn)) == NULL) {
+			char msg[300];
+			snprintf(msg, sizeof(msg),
+				 "refused: %s names no inspection system registered with this DV "
+				 "(CP-3.3.2)",
+				 it->chr);
+			refuse(it, msg);
+		}
 	}
 	/* 1. receive and acknowledge (one commit) */
 	if ((r = db_tx(w->db, tx_receive, &t)) != EAC_OK)
 		return r;
-	/* 2. decide: the policy, no token */
+	/* 2. decide: the facts of the whole chunk in one statement, then the
+	 * policy, no token */
+	{
+		db_fact_query fq[CHUNK];
+		db_issue_fact facts[CHUNK];
+		size_t fi[CHUNK], k = 0;
+		for (size_t i = 0; i < n; i++) {
+			item *it = &w->items[i];
+			if (it->state != IT_PENDING || it->q.state == DB_REQ_ISSUED ||
+			    it->q.state == DB_REQ_REJECTED)
+				continue;
+			fq[k] = (db_fact_query){ it->key_hash, it->chr, it->outer[0] ? it->outer : NULL };
+			fi[k++] = i;
+		}
+		if ((r = db_issue_facts(w->db, b->x->own.id, DB_KIND_IS, k, fq, facts)) != EAC_OK)
+			return r;
+		for (size_t j = 0; j < k; j++)
+			w->items[fi[j]].fact = facts[j];
+	}
 	for (size_t i = 0; i < n; i++) {
 		item *it = &w->items[i];
 		if (it->state != IT_PENDING)
@@ -319,8 +414,8 @@ static eac_err run_chunk(worker *w, size_t n)
 			it->state = IT_REFUSED;
 			continue;
 		}
-		if ((r = dv_is_decide(b->e, w->db, b->x, &it->q, it->raw, it->len, &b->opts, &it->d)) !=
-		    EAC_OK)
+		if ((r = dv_is_decide(b->e, w->db, b->x, &it->q, it->raw, it->len, &b->opts, it->is,
+				      &it->fact, &it->d)) != EAC_OK)
 			return r;
 		if (!it->d.allowed)
 			snprintf(it->msg, sizeof(it->msg), "refused: %s (%s)", it->d.decision.message,
@@ -468,10 +563,12 @@ static void *worker_main(void *arg)
 		return NULL;
 	}
 	snprintf(actor, sizeof(actor), "%s (batch worker %d)", eng_actor(b->e), w->index);
-	if ((r = db_set_actor(w->db, actor)) != EAC_OK) {
+	if ((r = db_set_actor(w->db, actor)) != EAC_OK ||
+	    (r = db_is_list(w->db, &w->is, &w->nis)) != EAC_OK) {
 		fail_batch(b, r, "");
 		goto out;
 	}
+	qsort(w->is, w->nis, sizeof(*w->is), is_cmp);
 	while (!atomic_load(&b->stop)) {
 		size_t n = 0;
 		while (n < CHUNK && next_file(b, &w->items[n]))
@@ -492,6 +589,7 @@ static void *worker_main(void *arg)
 		chunk_free(w, n);
 	}
 out:
+	free(w->is);
 	db_close(w->db);
 	return NULL;
 }

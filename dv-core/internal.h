@@ -41,9 +41,12 @@ typedef struct dv_decided {
 	const dv_chain *chain;  /* the DV certificate it chains under */
 	cvc_obj *req;           /* the parsed request (body.key points into it) */
 } dv_decided;
-/* `db`: the connection of the calling thread (batch workers have their own). */
+/* `db`: the connection of the calling thread (batch workers have their own).
+ * `is` and `fact` (NULL: read here) are what a batch read for a whole chunk:
+ * the requesting inspection system, and db_issue_facts() for this request. */
 eac_err dv_is_decide(eng *e, db_conn *db, dv_ctx *x, const db_request *q, const uint8_t *raw,
-		     size_t len, const dv_is_opts *o, dv_decided *out) EAC_MUST_CHECK;
+		     size_t len, const dv_is_opts *o, const db_inspection_system *is,
+		     const db_issue_fact *fact, dv_decided *out) EAC_MUST_CHECK;
 void dv_decided_free(dv_decided *d);
 
 /* Record a refusal (the request is rejected with its rule, unless the

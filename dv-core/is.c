@@ -129,8 +129,19 @@ eac_err dv_cmd_is_mark(eng *e, int argc, char **argv)
 		return r;
 	if (reason == NULL)
 		reason = "marked by the DV operator";
-	if ((r = db_is_set_status(eng_db(e), s.id, st, reason)) != EAC_OK ||
-	    (r = db_is_get(eng_db(e), s.id, &s)) != EAC_OK)
+	r = db_is_set_status(eng_db(e), s.id, st, reason);
+	if (r == EAC_ERR_STATE)
+		/* the database refused the transition (its trigger is the rule:
+		 * a lost terminal may be found, a stolen one is never trusted
+		 * again, retirement is final); say so in the officer's terms */
+		return eac_fail(EAC_ERR_POLICY,
+				"refused: inspection system %s is %s and cannot become %s: %s (CP-3.3.2)",
+				s.name, is_states[s.status <= DB_IS_RETIRED ? s.status : 0], want,
+				s.status == DB_IS_STOLEN
+					? "a stolen inspection system is never trusted again; retire it "
+					  "and register its replacement"
+					: "retirement is final; register a new inspection system");
+	if (r != EAC_OK || (r = db_is_get(eng_db(e), s.id, &s)) != EAC_OK)
 		return r;
 	if (!eng_options(e)->json)
 		printf("inspection system %s is now %s%s\n", s.name, is_states[s.status],
@@ -273,10 +284,13 @@ eac_err dv_cmd_is_receive(eng *e, int argc, char **argv)
 
 /* The facts of one IS request, everything but the token. */
 eac_err dv_is_decide(eng *e, db_conn *db, dv_ctx *x, const db_request *q, const uint8_t *raw,
-		     size_t len, const dv_is_opts *o, dv_decided *out)
+		     size_t len, const dv_is_opts *o, const db_inspection_system *is,
+		     const db_issue_fact *fact, dv_decided *out)
 {
-	cvc_obj *req = NULL;
+	cvc_obj *req = NULL, *signer = NULL;
 	db_inspection_system s;
+	db_issue_fact own_fact;
+	int have_own_fact = 0;
 	pol_is_facts f = { 0 };
 	eac_err r;
 
@@ -310,63 +324,55 @@ eac_err dv_is_decide(eng *e, db_conn *db, dv_ctx *x, const db_request *q, const 
 	}
 	f.dv_cert = cvc_obj_body(ch->dv_obj);
 	f.cvca_key = &cvc_obj_body(ch->cvca_obj)->key;
-	if ((r = db_is_get(db, q->inspection_system, &s)) != EAC_OK)
-		goto out;
+	if (is == NULL) {
+		if ((r = db_is_get(db, q->inspection_system, &s)) != EAC_OK)
+			goto out;
+		is = &s;
+	}
 	char mn[10];
 	cvc_ref_mnemonic(&b->chr, mn);
-	f.is.registered = strcmp(mn, s.mnemonic) == 0;
-	snprintf(f.is.mnemonic, sizeof(f.is.mnemonic), "%s", s.mnemonic);
-	f.is.status = s.status == DB_IS_OPERATIONAL ? POL_IS_OPERATIONAL
-		      : s.status == DB_IS_STOLEN   ? POL_IS_STOLEN
-		      : s.status == DB_IS_LOST     ? POL_IS_LOST
-						   : POL_IS_OUT_OF_SERVICE;
-	/* key facts */
+	f.is.registered = strcmp(mn, is->mnemonic) == 0;
+	snprintf(f.is.mnemonic, sizeof(f.is.mnemonic), "%s", is->mnemonic);
+	f.is.status = is->status == DB_IS_OPERATIONAL ? POL_IS_OPERATIONAL
+		      : is->status == DB_IS_STOLEN   ? POL_IS_STOLEN
+		      : is->status == DB_IS_LOST     ? POL_IS_LOST
+						     : POL_IS_OUT_OF_SERVICE;
+	/* key facts (CP-4.6, CP-4.5b, CP-3.1b) and a re-key's signer, in one
+	 * statement (a batch reads them for a whole chunk at once) */
 	uint8_t h[EAC_SHA256_LEN];
-	if ((r = cvc_pubkey_hash(&b->key, h)) != EAC_OK ||
-	    (r = db_key_certified(db, x->own.id, h, &f.key.already_certified)) != EAC_OK ||
-	    (r = db_key_compromised(db, h, &f.key.compromised)) != EAC_OK)
-		goto out;
-	{
-		uint8_t other[EAC_SHA256_LEN];
-		int found = 0;
-		if ((r = db_cert_chr_key(db, x->own.id, DB_KIND_IS, b->chr.s, other, &found)) != EAC_OK)
-			goto out;
-		f.key.chr_in_use = found && memcmp(other, h, sizeof(h)) != 0;
-	}
-	/* re-key: outer-signed by the IS's current certificate from us */
 	const cvc_ref *outer = cvc_obj_outer_car(req);
-	cvc_obj *signer = NULL;
+	if ((r = cvc_pubkey_hash(&b->key, h)) != EAC_OK)
+		goto out;
+	if (fact == NULL) {
+		db_fact_query fq = { h, b->chr.s, outer ? outer->s : NULL };
+		if ((r = db_issue_facts(db, x->own.id, DB_KIND_IS, 1, &fq, &own_fact)) != EAC_OK)
+			goto out;
+		have_own_fact = 1;
+		fact = &own_fact;
+	}
+	f.key.already_certified = fact->certified;
+	f.key.compromised = fact->compromised;
+	f.key.chr_in_use = fact->chr_found && memcmp(fact->chr_key, h, sizeof(h)) != 0;
+	/* re-key: outer-signed by the IS's current certificate from us */
 	if (outer != NULL) {
-		db_cert *list = NULL;
-		size_t nl = 0;
 		f.outer.present = 1;
 		f.outer.car = *outer;
 		f.outer.signer = POL_SIGNER_UNKNOWN;
-		db_cert_filter cf = { .kind = DB_KIND_IS, .issuer = x->own.id, .chr = outer->s,
-				      .imported = 0, .limit = 1 };
-		if ((r = db_certs_find(db, &cf, &list, &nl)) != EAC_OK)
-			goto out;
-		if (nl == 1 && (r = eng_cert_obj(&list[0], &signer)) == EAC_OK) {
+		if (fact->outer_der != NULL &&
+		    (r = cvc_parse_cert(fact->outer_der, fact->outer_len, &signer)) == EAC_OK) {
 			const cvc_body *sb = cvc_obj_body(signer);
-			uint8_t sh[EAC_SHA256_LEN];
 			f.outer.signer = POL_SIGNER_HOLDER;
 			f.outer.signer_cert = sb;
-			if ((r = cvc_pubkey_hash(&sb->key, sh)) == EAC_OK)
-				r = db_key_compromised(db, sh, &f.outer.signer_key_compromised);
-			if (r == EAC_OK) {
-				r = cvc_verify_request_outer(req, &sb->key, f.cvca_key);
-				f.outer.verified = r == EAC_OK;
-				if (r == EAC_ERR_SIGNATURE || r == EAC_ERR_UNSUPPORTED) {
-					eac_err_clear();
-					r = EAC_OK;
-				}
-			}
+			f.outer.signer_key_compromised = fact->outer_compromised;
+			r = cvc_verify_request_outer(req, &sb->key, f.cvca_key);
+			f.outer.verified = r == EAC_OK;
 		}
-		db_certs_free(list, nl);
-		if (r != EAC_OK) {
-			cvc_obj_free(signer);
+		if (r == EAC_ERR_SIGNATURE || r == EAC_ERR_UNSUPPORTED || r == EAC_ERR_MALFORMED) {
+			eac_err_clear();
+			r = EAC_OK;
+		}
+		if (r != EAC_OK)
 			goto out;
-		}
 	}
 	f.kind = f.outer.signer == POL_SIGNER_HOLDER ? POL_REQUEST_REKEY : POL_REQUEST_INITIAL;
 	if (f.kind == POL_REQUEST_REKEY)
@@ -374,7 +380,6 @@ eac_err dv_is_decide(eng *e, db_conn *db, dv_ctx *x, const db_request *q, const 
 	f.validity_days = o->validity_days;
 	f.rights = o->has_rights ? &o->rights : NULL;
 	r = pol_is_certificate(eng_policy(e), &f, &out->body, &out->decision);
-	cvc_obj_free(signer);
 	if (r == EAC_ERR_POLICY)
 		goto decided;
 	if (r != EAC_OK)
@@ -383,12 +388,16 @@ eac_err dv_is_decide(eng *e, db_conn *db, dv_ctx *x, const db_request *q, const 
 	out->allowed = 1;
 	out->req = req; /* the body's key points into it */
 	req = NULL;
-	return EAC_OK;
+	r = EAC_OK;
+	goto out;
 decided:
 	/* a refusal is a decision, not an error of the command */
 	out->allowed = 0;
 	r = EAC_OK;
 out:
+	if (have_own_fact)
+		db_issue_facts_free(&own_fact, 1);
+	cvc_obj_free(signer);
 	cvc_obj_free(req);
 	return r;
 }
@@ -467,6 +476,75 @@ static eac_err answer_decided(eng *e, const db_request *q, const char *out_path)
 	return r;
 }
 
+/* Wait for the answer of the approval of this request that holds its
+ * intent (another process, or one interrupted: then recover must finish
+ * it), and give that answer. */
+static eac_err await_answer(eng *e, db_request *q, const char *path)
+{
+	eac_err r;
+	for (int i = 0; i < 600; i++) {
+		if ((r = db_request_get(eng_db(e), q->id, q)) != EAC_OK)
+			return r;
+		if (q->state == DB_REQ_ISSUED || q->state == DB_REQ_REJECTED)
+			return answer_decided(e, q, path);
+		usleep(50 * 1000);
+	}
+	return eac_fail(EAC_ERR_STATE,
+			"request %lld is being issued by another approval, or its issuance was "
+			"interrupted: eac-dv recover completes it",
+			(long long)q->id);
+}
+
+/*
+ * Parallel approvals of one request all get past the validation (the same
+ * officer validating in the same second is one decision); the intent,
+ * unique per request, lets one of them sign. The others then see the
+ * request taken — its intent under way, or its certificate issued, which
+ * also makes its key "already certified" (CP-4.6) and its CHR "in use"
+ * (CP-3.1b) — and answer with that certificate. `why` is what this
+ * approval ran into; it stands when the request was not taken.
+ */
+static eac_err answer_if_taken(eng *e, db_request *q, const char *path, eac_err why)
+{
+	char saved[1100];
+	db_request now;
+	db_open_intent *open = NULL;
+	size_t n = 0;
+	int busy = 0;
+
+	snprintf(saved, sizeof(saved), "%s", eac_err_detail(why));
+	if (db_recover_list(eng_db(e), &open, &n) == EAC_OK) {
+		for (size_t i = 0; i < n; i++)
+			busy |= open[i].request == q->id;
+		db_open_intents_free(open, n);
+	}
+	if (db_request_get(eng_db(e), q->id, &now) == EAC_OK &&
+	    (busy || now.state == DB_REQ_ISSUED)) {
+		*q = now;
+		return await_answer(e, q, path);
+	}
+	return eac_fail(why, "%s", saved);
+}
+
+/* The database refused the intent of `body` for request q: taken by a
+ * parallel approval, or the CHR or key taken by another request meanwhile
+ * (a refusal). */
+static eac_err intent_conflict(eng *e, db_request *q, const cvc_body *body, const char *path)
+{
+	db_conflict c = db_last_conflict(eng_db(e));
+	eac_err r = EAC_ERR_DB_CONFLICT;
+	if (c == DB_CONFLICT_HOLDER_KEY)
+		r = eac_fail(EAC_ERR_POLICY,
+			     "refused: the public key of %s is already certified by this DV (CP-4.6)",
+			     body->chr.s);
+	else if (c == DB_CONFLICT_CHR)
+		r = eac_fail(EAC_ERR_POLICY,
+			     "refused: the holder reference %s already names another key certified "
+			     "by this DV (CP-3.1b)",
+			     body->chr.s);
+	return answer_if_taken(e, q, path, r);
+}
+
 eac_err dv_cmd_is_approve(eng *e, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -517,32 +595,39 @@ eac_err dv_cmd_is_approve(eng *e, int argc, char **argv)
 	if ((r = dv_ctx_open(e, &x)) != EAC_OK)
 		return r;
 	if ((r = db_request_raw(eng_db(e), q.id, &raw, &len)) != EAC_OK ||
-	    (r = dv_is_decide(e, eng_db(e), &x, &q, raw, len, &o, &dd)) != EAC_OK)
+	    (r = dv_is_decide(e, eng_db(e), &x, &q, raw, len, &o, NULL, NULL, &dd)) != EAC_OK)
 		goto out;
 	if (!dd.allowed) {
+		/* (a parallel approval that issued it first makes its key
+		 * "already certified": then its certificate is the answer) */
 		r = dv_refuse(e, eng_db(e), &q, &o, &dd.decision);
+		if (r == EAC_ERR_POLICY)
+			r = answer_if_taken(e, &q, path, r);
 		goto out;
 	}
 	char obj[32];
 	snprintf(obj, sizeof(obj), "request:%lld", (long long)q.id);
 	json_t *warnings = eng_warnings(e, &dd.decision, obj);
 	json_decref(warnings);
-	r = db_request_validate(eng_db(e), q.id, eng_actor(e));
-	if (r == EAC_ERR_STATE) {
-		/* a parallel approval took it: give its answer */
-		for (int i = 0; i < 600; i++) {
+	/* received -> validated. A request found validated was left so by an
+	 * approval under way or interrupted before its intent: the intent,
+	 * unique per request, decides which approval signs (intent_conflict) */
+	if (q.state == DB_REQ_RECEIVED) {
+		r = db_request_validate(eng_db(e), q.id, eng_actor(e));
+		if (r == EAC_ERR_STATE) {
+			/* a parallel approval decided first */
+			eac_err_clear();
 			if ((r = db_request_get(eng_db(e), q.id, &q)) != EAC_OK)
 				goto out;
 			if (q.state == DB_REQ_ISSUED || q.state == DB_REQ_REJECTED) {
 				r = answer_decided(e, &q, path);
 				goto out;
 			}
-			usleep(50 * 1000);
 		}
-		r = eac_fail(EAC_ERR_STATE, "request %lld is being approved elsewhere", (long long)id);
-		goto out;
+		if (r != EAC_OK)
+			goto out;
 	}
-	if (r != EAC_OK || (r = dv_ctx_token(e, &x)) != EAC_OK || (r = eng_mkdirs_for(path)) != EAC_OK)
+	if ((r = dv_ctx_token(e, &x)) != EAC_OK || (r = eng_mkdirs_for(path)) != EAC_OK)
 		goto out;
 	const cvc_body *dvb = cvc_obj_body(dd.chain->dv_obj);
 	eng_issue_in in = { .issuer = x.own.id, .signing_key = &x.key, .key = x.hk,
@@ -553,10 +638,15 @@ eac_err dv_cmd_is_approve(eng *e, int argc, char **argv)
 	/* the DV signs with its key's scheme as its certificate names it */
 	in.alg = dvb->key.alg;
 	r = eng_issue(e, &in, &dd.body, path, &der, &der_len, &cert_id);
-	if (r == EAC_ERR_DB_CONFLICT && db_last_conflict(eng_db(e)) == DB_CONFLICT_HOLDER_KEY)
-		r = eac_fail(EAC_ERR_POLICY,
-			     "refused: the public key of %s is already certified by this DV (CP-4.6)",
-			     dd.body.chr.s);
+	if (r == EAC_ERR_DB_CONFLICT) {
+		r = intent_conflict(e, &q, &dd.body, path);
+		goto out; /* refused, or answered with the other approval's certificate */
+	}
+	if (r == EAC_ERR_POLICY || r == EAC_ERR_STATE) {
+		/* the schema refuses an intent for a request issued meanwhile */
+		r = answer_if_taken(e, &q, path, r);
+		goto out;
+	}
 	if (r != EAC_OK)
 		goto out;
 	char eff[11], exp[11], rs[64];

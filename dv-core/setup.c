@@ -205,40 +205,20 @@ eac_err dv_cmd_init(eng *e, int argc, char **argv)
 	} else if (r != EAC_ERR_NOT_FOUND) {
 		goto out;
 	}
-	if ((r = db_audit_head(eng_db(e), &head)) != EAC_OK)
+	/* the mnemonic, the key and the token login are settled before
+	 * anything is written: a refused or failed init (a key of another
+	 * token or none by that name, a curve the policy does not allow, a
+	 * wrong PIN) leaves no authority and spends no sequence number, so the
+	 * DV's first request is still <CC><mnemonic><CC>001 */
+	hsm_ctx *ctx;
+	cvc_ref probe;
+	if (authority == 0 && (r = eng_make_chr(nat->country, mnemonic, 0, &probe)) != EAC_OK)
 		goto out;
-	audit_first = head.seq + 1;
-	if (authority == 0) {
-		char name[64];
-		snprintf(name, sizeof(name), "DV %s%s", nat->country, mnemonic);
-		db_authority_in ai = { .kind = DB_AUTH_OWN_DV, .country = nat->country,
-				       .mnemonic = mnemonic, .name = name, .domestic = 1 };
-		cvc_ref probe;
-		if ((r = eng_make_chr(nat->country, mnemonic, 0, &probe)) != EAC_OK ||
-		    (r = db_authority_add(eng_db(e), &ai, &authority)) != EAC_OK)
-			goto out;
-	}
-	/* the key is labelled by the CHR of its first request, to the national
-	 * CVCA: the sequence carries the certifying CVCA's country (A.6.1) */
-	char scope[24], seqs[8];
-	snprintf(scope, sizeof(scope), "%s%s/%s", nat->country, mnemonic, nat->country);
-	if ((r = db_seq_next(eng_db(e), scope, &seq)) != EAC_OK)
-		goto out;
-	snprintf(seqs, sizeof(seqs), "%s%03d", nat->country, seq % 1000);
-	char chrs[CVC_REF_MAX + 8];
-	snprintf(chrs, sizeof(chrs), "%s%s%s", nat->country, mnemonic, seqs);
-	if ((r = cvc_ref_set(&chr, chrs, strlen(chrs))) != EAC_OK) {
-		r = eac_fail(EAC_ERR_USAGE, "holder reference %s: %s (CP-3.1b)", chrs,
-			     eac_err_detail(r));
-		goto out;
-	}
+	uint8_t h[EAC_SHA256_LEN];
 	if (key_uri != NULL) {
 		/* a key made in the token beforehand (e.g. by the HSM's own tool);
 		 * hsm/ refuses one of another token or one that ever left a token */
-		hsm_ctx *ctx;
 		EVP_PKEY *pk = NULL;
-		uint8_t h[EAC_SHA256_LEN];
-		int64_t kid;
 		if ((r = eng_token(e, &ctx)) != EAC_OK || (r = hsm_key_find(ctx, key_uri, &hk)) != EAC_OK)
 			goto out;
 		spec = (hsm_keyspec){ .type = hsm_key_get_type(hk), .curve = hsm_key_curve(hk),
@@ -251,14 +231,6 @@ eac_err dv_cmd_init(eng *e, int argc, char **argv)
 			goto out;
 		}
 		EVP_PKEY_free(pk);
-		db_key_in in = { .authority = authority, .pkcs11_uri = hsm_key_uri(hk),
-				 .label = hsm_key_label(hk), .pubkey_hash = h,
-				 .algorithm = cvc_alg_name(alg),
-				 .curve = spec.type == HSM_KEY_EC ? cvc_curve_name(spec.curve) : NULL,
-				 .state = DB_KEY_ACTIVE };
-		if ((r = db_key_add(eng_db(e), &in, &kid)) != EAC_OK ||
-		    (r = db_key_get(eng_db(e), kid, &rec)) != EAC_OK)
-			goto out;
 	} else {
 		if ((r = hsm_keyspec_parse(keyspec, &spec)) != EAC_OK ||
 		    (r = eng_pick_alg(&spec, alg_name, &alg)) != EAC_OK)
@@ -268,6 +240,46 @@ eac_err dv_cmd_init(eng *e, int argc, char **argv)
 				     "refused: curve %s is not allowed by the national policy "
 				     "(TR-03110-3 A.6.4.2)",
 				     cvc_curve_name(spec.curve));
+			goto out;
+		}
+		if ((r = eng_token(e, &ctx)) != EAC_OK)
+			goto out;
+	}
+	if ((r = db_audit_head(eng_db(e), &head)) != EAC_OK)
+		goto out;
+	audit_first = head.seq + 1;
+	if (authority == 0) {
+		char name[64];
+		snprintf(name, sizeof(name), "DV %s%s", nat->country, mnemonic);
+		db_authority_in ai = { .kind = DB_AUTH_OWN_DV, .country = nat->country,
+				       .mnemonic = mnemonic, .name = name, .domestic = 1 };
+		if ((r = db_authority_add(eng_db(e), &ai, &authority)) != EAC_OK)
+			goto out;
+	}
+	if (key_uri != NULL) {
+		int64_t kid;
+		db_key_in in = { .authority = authority, .pkcs11_uri = hsm_key_uri(hk),
+				 .label = hsm_key_label(hk), .pubkey_hash = h,
+				 .algorithm = cvc_alg_name(alg),
+				 .curve = spec.type == HSM_KEY_EC ? cvc_curve_name(spec.curve) : NULL,
+				 .state = DB_KEY_ACTIVE };
+		if ((r = db_key_add(eng_db(e), &in, &kid)) != EAC_OK ||
+		    (r = db_key_get(eng_db(e), kid, &rec)) != EAC_OK)
+			goto out;
+	} else {
+		/* the key is labelled by the CHR of its first request, to the
+		 * national CVCA: the sequence carries the certifying CVCA's
+		 * country (A.6.1) */
+		char scope[24], seqs[8];
+		snprintf(scope, sizeof(scope), "%s%s/%s", nat->country, mnemonic, nat->country);
+		if ((r = db_seq_next(eng_db(e), scope, &seq)) != EAC_OK)
+			goto out;
+		snprintf(seqs, sizeof(seqs), "%s%03d", nat->country, seq % 1000);
+		char chrs[CVC_REF_MAX + 8];
+		snprintf(chrs, sizeof(chrs), "%s%s%s", nat->country, mnemonic, seqs);
+		if ((r = cvc_ref_set(&chr, chrs, strlen(chrs))) != EAC_OK) {
+			r = eac_fail(EAC_ERR_USAGE, "holder reference %s: %s (CP-3.1b)", chrs,
+				     eac_err_detail(r));
 			goto out;
 		}
 		if ((r = eng_new_key(e, authority, &spec, alg, &chr, DB_KEY_ACTIVE, &hk, &kb, &pub,
@@ -599,7 +611,8 @@ eac_err dv_cmd_import(eng *e, int argc, char **argv)
 		goto out;
 	if (memcmp(h, key.pubkey_hash, sizeof(h)) != 0) {
 		r = eac_fail(EAC_ERR_POLICY,
-			     "refused: %s certifies another public key than request %lld asked for",
+			     "refused: %s certifies another public key than request %lld asked for "
+			     "(CP-4.3)",
 			     b->chr.s, (long long)q->id);
 		goto out;
 	}
@@ -619,7 +632,7 @@ eac_err dv_cmd_import(eng *e, int argc, char **argv)
 	db_cert_free(&issuer_cert);
 	if (issuer != q->cvca) {
 		r = eac_fail(EAC_ERR_POLICY, "refused: %s was issued by %s, not by the CVCA request "
-					     "%lld went to",
+					     "%lld went to (CP-4.3)",
 			     b->chr.s, b->car.s, (long long)q->id);
 		goto out;
 	}

@@ -332,6 +332,39 @@ BEGIN
 	RETURNING audit_events.seq, audit_events.hash INTO seq, hash;
 END $$;
 
+-- Append the events of the rows one statement changed (statement-level
+-- triggers over transition tables, so that a batch of N rows costs a few
+-- events, not N). One row: exactly the event of that row alone (object
+-- NOUN:ID, details its fields). Several: one event per 100 rows, object
+-- NOUN:FIRST..LAST, details {"count": n, "ids": [...], "items": [...]}, each
+-- item the details the row's own event would have had. Returns the anchor
+-- (seq, hash) of the event that names each id, for certificate anchors.
+CREATE FUNCTION eac.audit_rows(p_action text, p_noun text, p_ids bigint[], p_items json[])
+RETURNS TABLE (id bigint, seq bigint, hash bytea)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	n int := coalesce(array_length(p_ids, 1), 0);
+	a int;
+	b int;
+	ev record;
+BEGIN
+	IF n = 1 THEN
+		SELECT * INTO ev FROM eac.audit_append(p_action, p_noun || ':' || p_ids[1], p_items[1]::text);
+		RETURN QUERY SELECT p_ids[1], ev.seq, ev.hash;
+		RETURN;
+	END IF;
+	a := 1;
+	WHILE a <= n LOOP
+		b := least(a + 99, n);
+		SELECT * INTO ev FROM eac.audit_append(p_action,
+			p_noun || ':' || p_ids[a] || '..' || p_ids[b],
+			json_build_object('count', b - a + 1, 'ids', to_json(p_ids[a:b]),
+				'items', to_json(p_items[a:b]))::text);
+		RETURN QUERY SELECT x, ev.seq, ev.hash FROM unnest(p_ids[a:b]) AS x;
+		a := b + 1;
+	END LOOP;
+END $$;
+
 -- ---------------------------------------------------------------------------
 -- registries: authorities and keys
 
@@ -636,34 +669,41 @@ BEGIN
 	RETURN NEW;
 END $$;
 
-CREATE FUNCTION eac.requests_audit() RETURNS trigger
+CREATE FUNCTION eac.requests_audit_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-	IF TG_OP = 'INSERT' THEN
-		PERFORM eac.audit_append('request.receive', 'request:' || NEW.id,
-			json_build_object('kind', NEW.kind, 'channel', NEW.channel, 'authority', NEW.authority_id,
-				'holder_chr', NEW.holder_chr, 'outer_car', NEW.outer_car,
-				'sha256', encode(NEW.raw_hash, 'hex'), 'deadline', NEW.deadline,
-				'acknowledged', NEW.acknowledged_at IS NOT NULL)::text);
-		RETURN NULL;
-	END IF;
-	IF NEW.acknowledged_at IS DISTINCT FROM OLD.acknowledged_at THEN
-		PERFORM eac.audit_append('request.acknowledge', 'request:' || NEW.id,
-			json_build_object('at', NEW.acknowledged_at)::text);
-	END IF;
-	IF NEW.state <> OLD.state THEN
-		PERFORM eac.audit_append('request.' || CASE NEW.state WHEN 'validated' THEN 'validate'
-				WHEN 'rejected' THEN 'reject' ELSE 'issue' END, 'request:' || NEW.id,
-			json_build_object('state', json_build_array(OLD.state, NEW.state),
-				'rule', NEW.rule_id, 'message', NEW.message, 'decided_by', NEW.decided_by)::text);
-	END IF;
+	PERFORM eac.audit_rows('request.receive', 'request', array_agg(n.id ORDER BY n.id),
+		array_agg(json_build_object('kind', n.kind, 'channel', n.channel, 'authority', n.authority_id,
+			'holder_chr', n.holder_chr, 'outer_car', n.outer_car,
+			'sha256', encode(n.raw_hash, 'hex'), 'deadline', n.deadline,
+			'acknowledged', n.acknowledged_at IS NOT NULL) ORDER BY n.id))
+	FROM new_rows n HAVING count(*) > 0;
+	RETURN NULL;
+END $$;
+
+CREATE FUNCTION eac.requests_audit_update() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM eac.audit_rows('request.acknowledge', 'request', array_agg(n.id ORDER BY n.id),
+		array_agg(json_build_object('at', n.acknowledged_at) ORDER BY n.id))
+	FROM new_rows n JOIN old_rows o ON o.id = n.id
+	WHERE n.acknowledged_at IS DISTINCT FROM o.acknowledged_at HAVING count(*) > 0;
+	PERFORM eac.audit_rows('request.' || CASE n.state WHEN 'validated' THEN 'validate'
+			WHEN 'rejected' THEN 'reject' ELSE 'issue' END, 'request', array_agg(n.id ORDER BY n.id),
+		array_agg(json_build_object('state', json_build_array(o.state, n.state),
+			'rule', n.rule_id, 'message', n.message, 'decided_by', n.decided_by) ORDER BY n.id))
+	FROM new_rows n JOIN old_rows o ON o.id = n.id
+	WHERE n.state <> o.state GROUP BY n.state;
 	RETURN NULL;
 END $$;
 
 CREATE TRIGGER requests_guard BEFORE INSERT OR UPDATE ON eac.requests
 	FOR EACH ROW EXECUTE FUNCTION eac.requests_guard();
-CREATE CONSTRAINT TRIGGER requests_audit AFTER INSERT OR UPDATE ON eac.requests
-	DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION eac.requests_audit();
+CREATE TRIGGER requests_audit_insert AFTER INSERT ON eac.requests
+	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eac.requests_audit_insert();
+CREATE TRIGGER requests_audit_update AFTER UPDATE ON eac.requests
+	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION eac.requests_audit_update();
 CREATE TRIGGER requests_forbid BEFORE DELETE ON eac.requests
 	FOR EACH ROW EXECUTE FUNCTION eac.forbid();
 CREATE TRIGGER requests_forbid_truncate BEFORE TRUNCATE ON eac.requests
@@ -702,8 +742,11 @@ CREATE TABLE eac.issuances (
 -- certificates, the link and the self-signed one (TR-03110-3 2.3); a public
 -- key is certified once per issuer, no renewal (CP-4.6); a request yields
 -- one intent, however many approvals race.
-CREATE UNIQUE INDEX issuances_chr_uq ON eac.issuances (issuer_id, kind, chr) WHERE abandoned_at IS NULL;
-CREATE UNIQUE INDEX issuances_holder_key_uq ON eac.issuances (issuer_id, holder_key_hash)
+-- (The most selective column leads each index, so that the planner, even
+-- with statistics from a much smaller table, never uses one of them for a
+-- lookup by issuer alone.)
+CREATE UNIQUE INDEX issuances_chr_uq ON eac.issuances (chr, issuer_id, kind) WHERE abandoned_at IS NULL;
+CREATE UNIQUE INDEX issuances_holder_key_uq ON eac.issuances (holder_key_hash, issuer_id)
 	WHERE abandoned_at IS NULL AND kind IN ('dv', 'is');
 CREATE UNIQUE INDEX issuances_request_uq ON eac.issuances (request_id)
 	WHERE abandoned_at IS NULL AND request_id IS NOT NULL;
@@ -792,39 +835,37 @@ BEGIN
 END $$;
 
 -- the open intents, kept at once (recovery and status read them)
-CREATE FUNCTION eac.issuances_track() RETURNS trigger
+CREATE FUNCTION eac.issuances_after_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-	IF TG_OP = 'INSERT' THEN
-		INSERT INTO eac.open_issuances (issuance_id) VALUES (NEW.id);
-	ELSE
-		DELETE FROM eac.open_issuances WHERE issuance_id = NEW.id;
-	END IF;
+	INSERT INTO eac.open_issuances (issuance_id) SELECT n.id FROM new_rows n;
+	PERFORM eac.audit_rows('issuance.intent', 'issuance', array_agg(n.id ORDER BY n.id),
+		array_agg(json_build_object('kind', n.kind, 'issuer', n.issuer_id, 'key', n.signing_key_id,
+			'chr', n.chr, 'car', n.car, 'request', n.request_id,
+			'holder_key_sha256', encode(n.holder_key_hash, 'hex'),
+			'tbs_sha256', encode(n.tbs_hash, 'hex')) ORDER BY n.id))
+	FROM new_rows n HAVING count(*) > 0;
 	RETURN NULL;
 END $$;
 
-CREATE FUNCTION eac.issuances_audit() RETURNS trigger
+CREATE FUNCTION eac.issuances_after_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-	IF TG_OP = 'INSERT' THEN
-		PERFORM eac.audit_append('issuance.intent', 'issuance:' || NEW.id,
-			json_build_object('kind', NEW.kind, 'issuer', NEW.issuer_id, 'key', NEW.signing_key_id,
-				'chr', NEW.chr, 'car', NEW.car, 'request', NEW.request_id,
-				'holder_key_sha256', encode(NEW.holder_key_hash, 'hex'),
-				'tbs_sha256', encode(NEW.tbs_hash, 'hex'))::text);
-	ELSE
-		PERFORM eac.audit_append('issuance.abandon', 'issuance:' || NEW.id,
-			json_build_object('chr', NEW.chr, 'reason', NEW.abandon_reason)::text);
-	END IF;
+	DELETE FROM eac.open_issuances WHERE issuance_id IN (SELECT n.id FROM new_rows n);
+	PERFORM eac.audit_rows('issuance.abandon', 'issuance', array_agg(n.id ORDER BY n.id),
+		array_agg(json_build_object('chr', n.chr, 'reason', n.abandon_reason) ORDER BY n.id))
+	FROM new_rows n HAVING count(*) > 0;
 	RETURN NULL;
 END $$;
+
+
 
 CREATE TRIGGER issuances_guard BEFORE INSERT OR UPDATE ON eac.issuances
 	FOR EACH ROW EXECUTE FUNCTION eac.issuances_guard();
-CREATE TRIGGER issuances_track AFTER INSERT OR UPDATE ON eac.issuances
-	FOR EACH ROW EXECUTE FUNCTION eac.issuances_track();
-CREATE CONSTRAINT TRIGGER issuances_audit AFTER INSERT OR UPDATE ON eac.issuances
-	DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION eac.issuances_audit();
+CREATE TRIGGER issuances_after_insert AFTER INSERT ON eac.issuances
+	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eac.issuances_after_insert();
+CREATE TRIGGER issuances_after_update AFTER UPDATE ON eac.issuances
+	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eac.issuances_after_update();
 CREATE TRIGGER issuances_forbid BEFORE DELETE ON eac.issuances
 	FOR EACH ROW EXECUTE FUNCTION eac.forbid();
 CREATE TRIGGER issuances_forbid_truncate BEFORE TRUNCATE ON eac.issuances
@@ -852,11 +893,11 @@ CREATE TABLE eac.certificates (
 	CONSTRAINT certificates_issuance_uq UNIQUE (issuance_id),
 	CONSTRAINT certificates_der_uq UNIQUE (der_hash)
 );
-CREATE UNIQUE INDEX certificates_chr_uq ON eac.certificates (issuer_id, kind, chr);
--- lookups by reference: an outer CAR, a link's CAR, a trust path
-CREATE INDEX certificates_chr_ix ON eac.certificates (chr);
+CREATE UNIQUE INDEX certificates_chr_uq ON eac.certificates (chr, issuer_id, kind);
+-- lookups by reference: an outer CAR, a link's CAR, a trust path (by CHR:
+-- certificates_chr_uq leads with it)
 CREATE INDEX certificates_car_ix ON eac.certificates (car);
-CREATE UNIQUE INDEX certificates_holder_key_uq ON eac.certificates (issuer_id, holder_key_hash)
+CREATE UNIQUE INDEX certificates_holder_key_uq ON eac.certificates (holder_key_hash, issuer_id)
 	WHERE kind IN ('dv', 'is');
 CREATE UNIQUE INDEX certificates_request_uq ON eac.certificates (request_id) WHERE request_id IS NOT NULL;
 CREATE INDEX certificates_holder_key_ix ON eac.certificates (holder_key_hash);
@@ -949,39 +990,33 @@ END $$;
 CREATE FUNCTION eac.certificates_after() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-	IF NEW.issuance_id IS NOT NULL THEN
-		DELETE FROM eac.open_issuances WHERE issuance_id = NEW.issuance_id;
-	END IF;
-	IF NEW.distribute_by IS NOT NULL THEN
-		INSERT INTO eac.awaiting_distribution (certificate_id, deadline) VALUES (NEW.id, NEW.distribute_by);
-	END IF;
-	IF NEW.request_id IS NOT NULL THEN
-		UPDATE eac.requests SET state = 'issued' WHERE id = NEW.request_id;
-	END IF;
+	DELETE FROM eac.open_issuances
+	WHERE issuance_id IN (SELECT n.issuance_id FROM new_rows n WHERE n.issuance_id IS NOT NULL);
+	INSERT INTO eac.awaiting_distribution (certificate_id, deadline)
+	SELECT n.id, n.distribute_by FROM new_rows n WHERE n.distribute_by IS NOT NULL;
+	UPDATE eac.requests SET state = 'issued'
+	WHERE id IN (SELECT n.request_id FROM new_rows n WHERE n.request_id IS NOT NULL);
+	-- the events, and each certificate's anchor: the chain head right
+	-- after the event that names it (the verifier's tail anchors)
+	INSERT INTO eac.certificate_anchors (certificate_id, audit_seq, audit_hash)
+	SELECT a.id, a.seq, a.hash FROM (
+		SELECT 'certificate.' || CASE n.source WHEN 'issued' THEN 'issue' ELSE 'import' END AS action,
+		       array_agg(n.id ORDER BY n.id) AS ids,
+		       array_agg(json_build_object('kind', n.kind, 'issuer', n.issuer_id, 'chr', n.chr,
+				'car', n.car, 'issuance', n.issuance_id, 'request', n.request_id,
+				'effective', n.effective, 'expiry', n.expiry,
+				'der_sha256', encode(n.der_hash, 'hex')) ORDER BY n.id) AS items
+		FROM new_rows n GROUP BY n.source) g,
+		LATERAL eac.audit_rows(g.action, 'certificate', g.ids, g.items) a;
 	RETURN NULL;
 END $$;
 
-CREATE FUNCTION eac.certificates_audit() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-	ev record;
-BEGIN
-	SELECT * INTO ev FROM eac.audit_append('certificate.' || CASE NEW.source WHEN 'issued' THEN 'issue' ELSE 'import' END,
-		'certificate:' || NEW.id,
-		json_build_object('kind', NEW.kind, 'issuer', NEW.issuer_id, 'chr', NEW.chr, 'car', NEW.car,
-			'issuance', NEW.issuance_id, 'request', NEW.request_id,
-			'effective', NEW.effective, 'expiry', NEW.expiry,
-			'der_sha256', encode(NEW.der_hash, 'hex'))::text);
-	INSERT INTO eac.certificate_anchors (certificate_id, audit_seq, audit_hash) VALUES (NEW.id, ev.seq, ev.hash);
-	RETURN NULL;
-END $$;
+
 
 CREATE TRIGGER certificates_guard BEFORE INSERT ON eac.certificates
 	FOR EACH ROW EXECUTE FUNCTION eac.certificates_guard();
 CREATE TRIGGER certificates_after AFTER INSERT ON eac.certificates
-	FOR EACH ROW EXECUTE FUNCTION eac.certificates_after();
-CREATE CONSTRAINT TRIGGER certificates_audit AFTER INSERT ON eac.certificates
-	DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION eac.certificates_audit();
+	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eac.certificates_after();
 CREATE TRIGGER certificate_anchors_forbid BEFORE UPDATE OR DELETE ON eac.certificate_anchors
 	FOR EACH ROW EXECUTE FUNCTION eac.forbid();
 CREATE TRIGGER certificate_anchors_forbid_truncate BEFORE TRUNCATE ON eac.certificate_anchors
@@ -1012,23 +1047,19 @@ CREATE INDEX distributions_certificate_ix ON eac.distributions (certificate_id);
 CREATE FUNCTION eac.distributions_after() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-	DELETE FROM eac.awaiting_distribution WHERE certificate_id = NEW.certificate_id;
+	DELETE FROM eac.awaiting_distribution
+	WHERE certificate_id IN (SELECT n.certificate_id FROM new_rows n);
+	PERFORM eac.audit_rows('certificate.distribute', 'certificate', array_agg(n.certificate_id ORDER BY n.id),
+		array_agg(json_build_object('channel', n.channel, 'recipient', n.recipient,
+			'at', n.distributed_at) ORDER BY n.id))
+	FROM new_rows n HAVING count(*) > 0;
 	RETURN NULL;
 END $$;
 
-CREATE FUNCTION eac.distributions_audit() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-	PERFORM eac.audit_append('certificate.distribute', 'certificate:' || NEW.certificate_id,
-		json_build_object('channel', NEW.channel, 'recipient', NEW.recipient,
-			'at', NEW.distributed_at)::text);
-	RETURN NULL;
-END $$;
+
 
 CREATE TRIGGER distributions_after AFTER INSERT ON eac.distributions
-	FOR EACH ROW EXECUTE FUNCTION eac.distributions_after();
-CREATE CONSTRAINT TRIGGER distributions_audit AFTER INSERT ON eac.distributions
-	DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION eac.distributions_audit();
+	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eac.distributions_after();
 CREATE TRIGGER distributions_forbid BEFORE UPDATE OR DELETE ON eac.distributions
 	FOR EACH ROW EXECUTE FUNCTION eac.forbid();
 CREATE TRIGGER distributions_forbid_truncate BEFORE TRUNCATE ON eac.distributions

@@ -550,9 +550,18 @@ static void test_batches(void **state)
 		}
 	assert_int_equal(fails, 1);
 	assert_int_equal(count("SELECT count(*) FROM eac.certificates") - before, (int64_t)m - 1);
-	/* one audit event per certificate */
-	assert_int_equal(count("SELECT count(*) FROM eac.audit_events WHERE action = 'certificate.issue'"),
+	/* every certificate is named by an audit event (a batch's statement
+	 * appends one event naming all of its rows), and anchored to it */
+	assert_int_equal(count("SELECT coalesce(sum(coalesce((details::json->>'count')::int, 1)), 0)"
+			       " FROM eac.audit_events WHERE action = 'certificate.issue'"),
 			 count("SELECT count(*) FROM eac.certificates WHERE source = 'issued'"));
+	assert_int_equal(count("SELECT count(*) FROM eac.certificates c WHERE c.source = 'issued' AND NOT EXISTS"
+			       " (SELECT 1 FROM eac.certificate_anchors a JOIN eac.audit_events e ON e.seq = a.audit_seq"
+			       "  WHERE a.certificate_id = c.id AND e.action = 'certificate.issue' AND"
+			       "  (e.object = 'certificate:' || c.id OR (e.details::json->'ids')::jsonb @> to_jsonb(c.id)))"),
+			 0);
+	assert_true(count("SELECT count(*) FROM eac.audit_events WHERE action = 'certificate.issue'"
+			  " AND details::json->>'count' IS NOT NULL") >= 1);
 	/* inside db_tx the committing calls refuse */
 	assert_int_equal(db_abandon(db, out[5].id, "foreign body"), EAC_OK);
 }
