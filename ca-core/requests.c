@@ -347,24 +347,12 @@ static int officer_option_refusal(const pol_decision *d, const approve_opts *o)
 	       (o->reason && strcmp(d->rule, "CP-4.7a") == 0);
 }
 
-/* Another approval of the same request won the race (one intent per
- * request, enforced by the database): wait for its certificate and give
- * the same answer. */
-static eac_err wait_for_winner(eng *e, int64_t id, const char *out_path)
+/* Answer like a resubmission when a parallel approval took the request
+ * (engine: eng_await_taken); else `why` stands. */
+static eac_err answer_if_taken(eng *e, db_request *q, const char *out_path, eac_err why)
 {
-	db_request q;
-	eac_err r;
-	for (int i = 0; i < 600; i++) {
-		if ((r = db_request_get(eng_db(e), id, &q)) != EAC_OK)
-			return r;
-		if (q.state == DB_REQ_ISSUED || q.state == DB_REQ_REJECTED)
-			return answer_decided(e, &q, out_path);
-		usleep(50 * 1000);
-	}
-	return eac_fail(EAC_ERR_STATE,
-			"request %lld: another approval is signing it and has not finished; run "
-			"'eac-cvca recover' if it crashed",
-			(long long)id);
+	eac_err r = eng_await_taken(e, q, why);
+	return r == EAC_OK ? answer_decided(e, q, out_path) : r;
 }
 
 eac_err ca_cmd_approve(eng *e, int argc, char **argv)
@@ -517,6 +505,11 @@ eac_err ca_cmd_approve(eng *e, int argc, char **argv)
 					r = rr;
 					goto out;
 				}
+				/* a parallel approval that issued it first makes its
+				 * key "already certified": its certificate is the
+				 * answer then */
+				r = answer_if_taken(e, &q, o.out, eac_fail(EAC_ERR_POLICY, "%s", saved));
+				goto out;
 			} else {
 				json_t *dj = json_pack("{s:s, s:s}", "rule", d.rule, "message",
 						       d.message);
@@ -561,16 +554,23 @@ eac_err ca_cmd_approve(eng *e, int argc, char **argv)
 	}
 	warnings = eng_warnings(e, &d, obj);
 
-	r = db_request_validate(eng_db(e), q.id, eng_actor(e));
-	if (r == EAC_ERR_STATE) {
-		/* a parallel approval moved it on: take its answer */
-		json_decref(warnings);
-		warnings = NULL;
-		r = wait_for_winner(e, q.id, o.out);
-		goto out;
+	/* received -> validated. A request found validated was left so by an
+	 * approval under way or interrupted before its intent: the intent,
+	 * unique per request, decides which approval signs */
+	if (q.state == DB_REQ_RECEIVED) {
+		r = db_request_validate(eng_db(e), q.id, eng_actor(e));
+		if (r == EAC_ERR_STATE) {
+			eac_err_clear();
+			if ((r = db_request_get(eng_db(e), q.id, &q)) != EAC_OK)
+				goto out;
+			if (q.state == DB_REQ_ISSUED || q.state == DB_REQ_REJECTED) {
+				r = answer_decided(e, &q, o.out);
+				goto out;
+			}
+		}
+		if (r != EAC_OK)
+			goto out;
 	}
-	if (r != EAC_OK)
-		goto out;
 	if ((r = eng_signing_key(e, &a.key, &key)) != EAC_OK)
 		goto out;
 	if (o.out)
@@ -584,17 +584,25 @@ eac_err ca_cmd_approve(eng *e, int argc, char **argv)
 			    .request = q.id, .distribute_within = DISTRIBUTE_WITHIN,
 			    .file_is_distribution = 1 };
 	r = eng_issue(e, &in, &body, path, &der, &der_len, &cert_id);
-	if (r == EAC_ERR_DB_CONFLICT && db_last_conflict(eng_db(e)) == DB_CONFLICT_REQUEST) {
+	if (r == EAC_ERR_DB_CONFLICT || r == EAC_ERR_POLICY || r == EAC_ERR_STATE) {
+		/* taken by a parallel approval (one intent per request), or the
+		 * key or CHR certified meanwhile for another request (a refusal) */
+		db_conflict c = db_last_conflict(eng_db(e));
+		if (c == DB_CONFLICT_HOLDER_KEY)
+			r = eac_fail(EAC_ERR_POLICY,
+				     "refused: the public key of %s is already certified by this CVCA "
+				     "(CP-4.6)",
+				     b->chr.s);
+		else if (c == DB_CONFLICT_CHR)
+			r = eac_fail(EAC_ERR_POLICY,
+				     "refused: the holder reference %s already names another key "
+				     "certified by this CVCA (CP-3.1b)",
+				     b->chr.s);
 		json_decref(warnings);
 		warnings = NULL;
-		r = wait_for_winner(e, q.id, o.out);
+		r = answer_if_taken(e, &q, o.out, r);
 		goto out;
 	}
-	if (r == EAC_ERR_DB_CONFLICT && db_last_conflict(eng_db(e)) == DB_CONFLICT_HOLDER_KEY)
-		r = eac_fail(EAC_ERR_POLICY,
-			     "refused: the public key of %s is already certified by this CVCA "
-			     "(CP-4.6)",
-			     b->chr.s);
 	if (r != EAC_OK)
 		goto out;
 	r = report_issued(e, &q, cert_id, der, der_len, path, warnings, 0);

@@ -31,6 +31,7 @@ typedef enum item_state {
 	IT_REFUSED,  /* a decision: request rejected or input refused */
 	IT_ISSUED,   /* certificate recorded (and released) */
 	IT_FAILED,   /* environment failure for this item */
+	IT_SAME,     /* the same request as another file of this batch: answered there */
 } item_state;
 
 typedef struct item {
@@ -43,6 +44,7 @@ typedef struct item {
 	db_request q;
 	int existing;
 	int already;  /* resubmitted, issued before */
+	int taken;    /* the same request, taken by another worker */
 	const db_inspection_system *is;
 	char chr[CVC_REF_MAX + 1], outer[CVC_REF_MAX + 1];
 	uint8_t key_hash[EAC_SHA256_LEN];
@@ -213,6 +215,17 @@ static eac_err tx_decide(db_conn *db, void *arg)
 		item *it = &t->w->items[i];
 		if (it->state != IT_PENDING || it->already || it->d.allowed)
 			continue;
+		/* the same request taken by another worker (its intent under way
+		 * or its certificate issued: hence "key already certified") is
+		 * answered there, not rejected here */
+		int open = 0;
+		db_request now;
+		if ((r = db_request_intent_open(db, it->q.id, &open)) != EAC_OK ||
+		    (r = db_request_get(db, it->q.id, &now)) != EAC_OK)
+			return r;
+		it->taken = open || now.state == DB_REQ_ISSUED;
+		if (it->taken)
+			continue;
 		/* refused: the request is rejected with its rule, unless the
 		 * officer's own options caused the refusal */
 		if (!officer_option(&it->d.decision, &b->opts) &&
@@ -243,10 +256,21 @@ static eac_err tx_release(db_conn *db, void *arg)
 		item *it = &t->w->items[i];
 		/* an intent the database refused (CP-4.6, CP-3.1b): the request is
 		 * answered with that refusal */
-		if (it->state == IT_REFUSED && it->intent == -1 &&
-		    (r = db_request_reject(db, it->q.id, it->d.decision.rule, it->msg,
-					   eng_actor(t->w->b->e))) != EAC_OK &&
-		    r != EAC_ERR_STATE)
+		if (it->state != IT_REFUSED || it->intent != -1)
+			continue;
+		/* the key or CHR conflict may be this very request's, taken by
+		 * another worker: then it is answered there */
+		int open = 0;
+		db_request now;
+		if ((r = db_request_intent_open(db, it->q.id, &open)) != EAC_OK ||
+		    (r = db_request_get(db, it->q.id, &now)) != EAC_OK)
+			return r;
+		if (open || now.state == DB_REQ_ISSUED) {
+			it->state = IT_SAME;
+			continue;
+		}
+		if ((r = db_request_reject(db, it->q.id, it->d.decision.rule, it->msg,
+					   eng_actor(t->w->b->e))) != EAC_OK)
 			return r;
 	}
 	return EAC_OK;
@@ -294,6 +318,13 @@ static void report(worker *w, size_t n)
 			if (!json)
 				printf("issued  %s -> %s%s\n", it->name, it->out,
 				       it->already ? " (issued before)" : "");
+			break;
+		case IT_SAME:
+			b->issued++;
+			if (!json)
+				printf("same    %s: the same request as another file of this batch, "
+				       "answered there\n",
+				       it->name);
 			break;
 		case IT_REFUSED:
 			b->nrefused++;
@@ -380,6 +411,11 @@ static eac_err run_chunk(worker *w, size_t n)
 	/* 1. receive and acknowledge (one commit) */
 	if ((r = db_tx(w->db, tx_receive, &t)) != EAC_OK)
 		return r;
+	/* the same request twice in the chunk: the first file answers */
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < i && w->items[i].state == IT_PENDING; j++)
+			if (w->items[j].q.id != 0 && w->items[j].q.id == w->items[i].q.id)
+				w->items[i].state = IT_SAME;
 	/* 2. decide: the facts of the whole chunk in one statement, then the
 	 * policy, no token */
 	{
@@ -426,7 +462,7 @@ static eac_err run_chunk(worker *w, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		item *it = &w->items[i];
 		if (it->state == IT_PENDING && !it->already && !it->d.allowed)
-			it->state = IT_REFUSED;
+			it->state = it->taken ? IT_SAME : IT_REFUSED;
 	}
 	/* 3. the intents (one commit) */
 	for (size_t i = 0; i < n; i++) {
@@ -455,6 +491,11 @@ static eac_err run_chunk(worker *w, size_t n)
 		item *it = &w->items[idx[k]];
 		if (res[k].status == EAC_OK) {
 			it->intent = res[k].id;
+			continue;
+		}
+		if (res[k].conflict == DB_CONFLICT_REQUEST) {
+			/* another worker holds this request's intent */
+			it->state = IT_SAME;
 			continue;
 		}
 		/* refused by a constraint: no renewal, CHR already used */

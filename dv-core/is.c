@@ -476,54 +476,12 @@ static eac_err answer_decided(eng *e, const db_request *q, const char *out_path)
 	return r;
 }
 
-/* Wait for the answer of the approval of this request that holds its
- * intent (another process, or one interrupted: then recover must finish
- * it), and give that answer. */
-static eac_err await_answer(eng *e, db_request *q, const char *path)
-{
-	eac_err r;
-	for (int i = 0; i < 600; i++) {
-		if ((r = db_request_get(eng_db(e), q->id, q)) != EAC_OK)
-			return r;
-		if (q->state == DB_REQ_ISSUED || q->state == DB_REQ_REJECTED)
-			return answer_decided(e, q, path);
-		usleep(50 * 1000);
-	}
-	return eac_fail(EAC_ERR_STATE,
-			"request %lld is being issued by another approval, or its issuance was "
-			"interrupted: eac-dv recover completes it",
-			(long long)q->id);
-}
-
-/*
- * Parallel approvals of one request all get past the validation (the same
- * officer validating in the same second is one decision); the intent,
- * unique per request, lets one of them sign. The others then see the
- * request taken — its intent under way, or its certificate issued, which
- * also makes its key "already certified" (CP-4.6) and its CHR "in use"
- * (CP-3.1b) — and answer with that certificate. `why` is what this
- * approval ran into; it stands when the request was not taken.
- */
+/* Answer like a resubmission when a parallel approval took the request
+ * (engine: eng_await_taken); else `why` stands. */
 static eac_err answer_if_taken(eng *e, db_request *q, const char *path, eac_err why)
 {
-	char saved[1100];
-	db_request now;
-	db_open_intent *open = NULL;
-	size_t n = 0;
-	int busy = 0;
-
-	snprintf(saved, sizeof(saved), "%s", eac_err_detail(why));
-	if (db_recover_list(eng_db(e), &open, &n) == EAC_OK) {
-		for (size_t i = 0; i < n; i++)
-			busy |= open[i].request == q->id;
-		db_open_intents_free(open, n);
-	}
-	if (db_request_get(eng_db(e), q->id, &now) == EAC_OK &&
-	    (busy || now.state == DB_REQ_ISSUED)) {
-		*q = now;
-		return await_answer(e, q, path);
-	}
-	return eac_fail(why, "%s", saved);
+	eac_err r = eng_await_taken(e, q, why);
+	return r == EAC_OK ? answer_decided(e, q, path) : r;
 }
 
 /* The database refused the intent of `body` for request q: taken by a

@@ -177,6 +177,17 @@ eac_err eng_read_input(const char *path, uint8_t **buf, size_t *len) EAC_MUST_CH
 /* Parse with the codec; a malformed file's error names the file. */
 eac_err eng_parse_file(const char *path, cvc_obj **out) EAC_MUST_CHECK;
 
+/*
+ * Parallel approvals of one request all pass the checks; the database lets
+ * one intent per request through. The others call this with the request
+ * after their own refusal or conflict: when the request was taken — an
+ * intent for it under way, or its certificate issued — it waits (at most
+ * 30 s) until it is decided, updates *q and returns EAC_OK: the caller
+ * answers as for a resubmission, with the same certificate. Otherwise it
+ * returns `why` with its detail unchanged: the caller's refusal stands.
+ */
+eac_err eng_await_taken(eng *e, db_request *q, eac_err why) EAC_MUST_CHECK;
+
 /* ---- status, audit, recovery (both engines) ---- */
 
 /*

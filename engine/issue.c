@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine/engine.h"
 #include "engine/internal.h"
@@ -140,6 +141,33 @@ eac_err eng_release(eng *e, int64_t cert_id, const uint8_t *der, size_t len, con
 				       (long long)cert_id);
 	}
 	return distribution ? db_distribution_record(eng_db(e), cert_id, "file", path) : EAC_OK;
+}
+
+eac_err eng_await_taken(eng *e, db_request *q, eac_err why)
+{
+	char saved[1100];
+	db_request now;
+	int open = 0;
+
+	snprintf(saved, sizeof(saved), "%s", eac_err_detail(why));
+	if (db_request_intent_open(eng_db(e), q->id, &open) != EAC_OK ||
+	    db_request_get(eng_db(e), q->id, &now) != EAC_OK)
+		return eac_fail(why, "%s", saved);
+	if (!open && now.state != DB_REQ_ISSUED)
+		return eac_fail(why, "%s", saved);
+	for (int i = 0; i < 600; i++) {
+		if (now.state == DB_REQ_ISSUED || now.state == DB_REQ_REJECTED) {
+			*q = now;
+			return EAC_OK;
+		}
+		usleep(50 * 1000);
+		if (db_request_get(eng_db(e), q->id, &now) != EAC_OK)
+			break;
+	}
+	return eac_fail(EAC_ERR_STATE,
+			"request %lld is being issued by another approval, or its issuance was "
+			"interrupted: %s recover completes it",
+			(long long)q->id, e->opts.prog);
 }
 
 /* ---- recovery ---- */

@@ -61,6 +61,50 @@ eac_err eng_import_cvca(eng *e, const char *path, db_auth_kind kind, json_t *arr
 			goto out;
 		}
 	}
+	/* one CHR names one key (CP-3.1b); a new key of a CVCA already trusted
+	 * comes with its link certificate, which proves the rollover from a key
+	 * we trust (CP-1.4b, TR-03110-3 2.3) */
+	if ((r = cvc_pubkey_hash(&b->key, h)) != EAC_OK)
+		goto out;
+	{
+		db_cert *same = NULL;
+		size_t ns = 0;
+		int linked = 0;
+		db_cert_filter sf = { .chr = b->chr.s, .imported = 1, .limit = 8 };
+		if ((r = db_certs_find(eng_db(e), &sf, &same, &ns)) != EAC_OK)
+			goto out;
+		for (size_t i = 0; i < ns; i++) {
+			if (memcmp(same[i].holder_key_hash, h, sizeof(h)) != 0) {
+				db_certs_free(same, ns);
+				r = eac_fail(EAC_ERR_POLICY,
+					     "refused: %s: a certificate %s for another key is already "
+					     "trusted; one holder reference names one key (CP-3.1b)",
+					     path, b->chr.s);
+				goto out;
+			}
+			/* this key is trusted already, through a link or itself */
+			linked = 1;
+		}
+		db_certs_free(same, ns);
+		if (cvc_obj_self_signed(o) && !linked &&
+		    db_authority_find(eng_db(e), cc, mn, &fa) == EAC_OK) {
+			db_cert *any = NULL;
+			size_t na = 0;
+			db_cert_filter af = { .issuer = fa.id, .imported = 1, .limit = 1 };
+			if ((r = db_certs_find(eng_db(e), &af, &any, &na)) != EAC_OK)
+				goto out;
+			db_certs_free(any, na);
+			if (na > 0) {
+				r = eac_fail(EAC_ERR_POLICY,
+					     "refused: %s: %s is a new key of the CVCA %s%s already trusted; "
+					     "import its link certificate first, which a trusted key signed "
+					     "(CP-1.4b)",
+					     path, b->chr.s, cc, mn);
+				goto out;
+			}
+		}
+		eac_err_clear();
+	}
 	r = db_authority_find(eng_db(e), cc, mn, &fa);
 	if (r == EAC_OK) {
 		if (fa.kind != kind) {
@@ -83,8 +127,7 @@ eac_err eng_import_cvca(eng *e, const char *path, db_auth_kind kind, json_t *arr
 	cvc_date_format(&b->effective, eff);
 	cvc_date_format(&b->expiry, exp);
 	cvc_bytes enc = cvc_obj_encoding(o);
-	if ((r = cvc_pubkey_hash(&b->key, h)) != EAC_OK ||
-	    (r = cvc_chat_encode(&b->chat, chat, &chat_len)) != EAC_OK)
+	if ((r = cvc_chat_encode(&b->chat, chat, &chat_len)) != EAC_OK)
 		goto out;
 	db_import im = { .issuer = authority,
 			 .kind = cvc_obj_self_signed(o) ? DB_KIND_CVCA : DB_KIND_LINK,

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include <openssl/crypto.h>
@@ -424,10 +425,34 @@ eac_err hsm_open(const char *module_path, const char *token_uri, const hsm_pin_s
 	pthread_mutex_init(&ctx->lock, NULL);
 	pthread_cond_init(&ctx->cond, NULL);
 
-	if ((r = load_module(ctx, module_path)) != EAC_OK)
+	if ((r = load_module(ctx, module_path)) != EAC_OK && r != EAC_ERR_TOKEN)
 		goto out;
-	if ((r = select_token(ctx, &u, token_uri, module_path)) != EAC_OK)
-		goto out;
+	/* SoftHSM rereads its token directory on C_GetSlotList and, while
+	 * another process rewrites a token file, may briefly report a general
+	 * error or miss that token: look again a few times before saying the
+	 * token is absent (a real absence persists) */
+	for (int attempt = 0;; attempt++) {
+		if (r == EAC_OK && (r = select_token(ctx, &u, token_uri, module_path)) == EAC_OK)
+			break;
+		if ((r != EAC_ERR_TOKEN && r != EAC_ERR_TOKEN_ABSENT) || attempt == 4 || !ctx->loaded ||
+		    ctx->f == NULL)
+			goto out;
+		struct timespec pause = { 0, 50000000L * (attempt + 1) };
+		nanosleep(&pause, NULL);
+		if (ctx->slots != NULL)
+			PKCS11_release_all_slots(ctx->p11, ctx->slots, ctx->nslots);
+		ctx->slots = NULL;
+		ctx->nslots = 0;
+		ERR_clear_error();
+		if (PKCS11_enumerate_slots(ctx->p11, &ctx->slots, &ctx->nslots) != 0) {
+			ctx->slots = NULL;
+			ctx->nslots = 0;
+			r = eac_fail(EAC_ERR_TOKEN, "PKCS#11 module %s: listing the slots failed",
+				     module_path);
+		} else {
+			r = EAC_OK;
+		}
+	}
 	if ((r = fetch_digests(ctx)) != EAC_OK)
 		goto out;
 	if ((r = check_flags(ctx, &ti)) != EAC_OK)
