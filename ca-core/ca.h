@@ -39,10 +39,8 @@ eac_err ca_cmd_dv_reactivate(eng *e, int argc, char **argv) EAC_MUST_CHECK;
 eac_err ca_cmd_foreign_import(eng *e, int argc, char **argv) EAC_MUST_CHECK;
 eac_err ca_cmd_foreign_list(eng *e, int argc, char **argv) EAC_MUST_CHECK;
 
-/* Status, audit, recovery (ca-core/status.c). */
+/* Status (ca-core/status.c); audit verify and recover are engine/'s. */
 eac_err ca_cmd_status(eng *e, int argc, char **argv) EAC_MUST_CHECK;
-eac_err ca_cmd_audit_verify(eng *e, int argc, char **argv) EAC_MUST_CHECK;
-eac_err ca_cmd_recover(eng *e, int argc, char **argv) EAC_MUST_CHECK;
 
 /* ---- shared inside ca-core ---- */
 

@@ -40,9 +40,9 @@ const eng_command ca_commands[] = {
 	{ "foreign list", ca_cmd_foreign_list, "", "list registered foreign CVCAs" },
 	{ "status", ca_cmd_status, "",
 	  "deadlines, distribution, rollover; exit 0 ok, 1 warnings, 2 deadline missed" },
-	{ "audit verify", ca_cmd_audit_verify,
+	{ "audit verify", eng_cmd_audit_verify,
 	  "[--expect-seq N --expect-hash HEX | --transcript FILE]", "check the audit hash chain" },
-	{ "recover", ca_cmd_recover, "", "complete or abandon issuances a crash interrupted" },
+	{ "recover", eng_cmd_recover, "", "complete or abandon issuances a crash interrupted" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -125,13 +125,3 @@ eac_err ca_cmd_status(eng *e, int argc, char **argv)
 	eng_set_exit(e, eng_status_finish(e, &s));
 	return EAC_OK;
 }
-
-eac_err ca_cmd_audit_verify(eng *e, int argc, char **argv)
-{
-	return eng_cmd_audit_verify(e, argc, argv);
-}
-
-eac_err ca_cmd_recover(eng *e, int argc, char **argv)
-{
-	return eng_cmd_recover(e, argc, argv);
-}

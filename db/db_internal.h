@@ -92,6 +92,17 @@ void dbi_arr_bytes(dbi_arr *a, const uint8_t *b, size_t n);
 const char *dbi_arr_done(dbi_arr *a);
 void dbi_arr_free(dbi_arr *a);
 
+/* ---- requests (db/requests.c, db/many.c) ---- */
+
+#define DBI_REQ_COLUMNS                                                                                 \
+	"SELECT r.id, r.kind, r.channel, r.authority_id, (to_jsonb(r) ->> 'inspection_system_id')::bigint," \
+	" r.raw_hash, r.holder_chr, r.outer_car, floor(extract(epoch FROM r.received_at))::bigint,"         \
+	" floor(extract(epoch FROM r.acknowledged_at))::bigint, floor(extract(epoch FROM r.deadline))::bigint," \
+	" floor(extract(epoch FROM r.decided_at))::bigint, r.state, r.rule_id, r.message, r.decided_by,"    \
+	" (SELECT c.id FROM eac.certificates c WHERE c.request_id = r.id) FROM eac.requests r "
+/* One row of DBI_REQ_COLUMNS. */
+eac_err dbi_req_row(const PGresult *res, int row, db_request *out) EAC_MUST_CHECK;
+
 /* ---- execution ---- */
 
 /* Connect (or reconnect) if the connection was lost; outside transactions. */

@@ -21,14 +21,6 @@ typedef struct submit_many_ctx {
 	int *existing;
 } submit_many_ctx;
 
-#define REQ_MANY_COLUMNS                                                                                \
-	"SELECT r.id, r.kind, r.channel, r.authority_id, (to_jsonb(r) ->> 'inspection_system_id')::bigint," \
-	" r.raw_hash, r.holder_chr, r.outer_car, floor(extract(epoch FROM r.received_at))::bigint,"         \
-	" floor(extract(epoch FROM r.acknowledged_at))::bigint, floor(extract(epoch FROM r.deadline))::bigint," \
-	" floor(extract(epoch FROM r.decided_at))::bigint, r.state, r.rule_id, r.message, r.decided_by,"    \
-	" (SELECT c.id FROM eac.certificates c WHERE c.request_id = r.id) FROM eac.requests r "
-
-eac_err dbi_req_row(const PGresult *res, int row, db_request *out);
 
 static eac_err submit_many_fn(db_conn *db, void *arg)
 {
@@ -123,7 +115,7 @@ static eac_err submit_many_fn(db_conn *db, void *arg)
 	}
 	p.n = 0;
 	dbi_p_text(&p, hv);
-	if ((r = dbi_exec(db, "queue requests", REQ_MANY_COLUMNS "WHERE r.raw_hash = ANY($1::bytea[])", &p,
+	if ((r = dbi_exec(db, "queue requests", DBI_REQ_COLUMNS "WHERE r.raw_hash = ANY($1::bytea[])", &p,
 			  &res)) != EAC_OK)
 		goto out;
 	for (int row = 0; row < PQntuples(res); row++) {

@@ -24,14 +24,6 @@ static db_req_state state_from(const char *s)
 	return 0;
 }
 
-#define REQ_COLUMNS                                                                                     \
-	"SELECT r.id, r.kind, r.channel, r.authority_id, (to_jsonb(r) ->> 'inspection_system_id')::bigint," \
-	" r.raw_hash, r.holder_chr, r.outer_car, floor(extract(epoch FROM r.received_at))::bigint,"         \
-	" floor(extract(epoch FROM r.acknowledged_at))::bigint, floor(extract(epoch FROM r.deadline))::bigint," \
-	" floor(extract(epoch FROM r.decided_at))::bigint, r.state, r.rule_id, r.message, r.decided_by,"    \
-	" (SELECT c.id FROM eac.certificates c WHERE c.request_id = r.id) FROM eac.requests r "
-
-eac_err dbi_req_row(const PGresult *res, int row, db_request *out);
 
 eac_err dbi_req_row(const PGresult *res, int row, db_request *out)
 {
@@ -70,7 +62,7 @@ static eac_err req_read(db_conn *db, int64_t id, db_request *out)
 	eac_err r;
 
 	dbi_p_int(&p, id);
-	if ((r = dbi_exec_row(db, "read request", "request", id, REQ_COLUMNS "WHERE r.id = $1", &p, &res)) !=
+	if ((r = dbi_exec_row(db, "read request", "request", id, DBI_REQ_COLUMNS "WHERE r.id = $1", &p, &res)) !=
 	    EAC_OK)
 		return r;
 	r = dbi_req_row(res, 0, out);
@@ -291,7 +283,7 @@ eac_err db_request_reject(db_conn *db, int64_t id, const char *rule_id, const ch
 
 /* The pending list; also one of the status queries checked with EXPLAIN. */
 const char *const dbi_requests_pending_sql =
-	REQ_COLUMNS "WHERE r.state IN ('received', 'validated') ORDER BY r.deadline, r.id LIMIT $1";
+	DBI_REQ_COLUMNS "WHERE r.state IN ('received', 'validated') ORDER BY r.deadline, r.id LIMIT $1";
 
 static eac_err requests_query(db_conn *db, const char *sql, size_t limit, db_request **list,
 			      size_t *n)
@@ -327,7 +319,7 @@ out:
 
 eac_err db_requests_list(db_conn *db, size_t limit, db_request **list, size_t *n)
 {
-	return requests_query(db, REQ_COLUMNS "ORDER BY r.id DESC LIMIT $1", limit, list, n);
+	return requests_query(db, DBI_REQ_COLUMNS "ORDER BY r.id DESC LIMIT $1", limit, list, n);
 }
 
 eac_err db_requests_pending(db_conn *db, size_t limit, db_request **list, size_t *n)

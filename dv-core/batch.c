@@ -196,6 +196,20 @@ static int officer_option(const pol_decision *d, const dv_is_opts *o)
 	       (o->has_rights && (strcmp(d->rule, "CP-1.3b") == 0 || strcmp(d->rule, "CP-4.5c") == 0));
 }
 
+/* Was this request taken by another worker (its intent under way or its
+ * certificate issued)? Then it is answered there. */
+static eac_err taken_elsewhere(db_conn *db, int64_t request, int *taken)
+{
+	int open = 0;
+	db_request now;
+	eac_err r;
+	if ((r = db_request_intent_open(db, request, &open)) != EAC_OK ||
+	    (r = db_request_get(db, request, &now)) != EAC_OK)
+		return r;
+	*taken = open || now.state == DB_REQ_ISSUED;
+	return EAC_OK;
+}
+
 static eac_err tx_decide(db_conn *db, void *arg)
 {
 	tx_arg *t = arg;
@@ -218,12 +232,8 @@ static eac_err tx_decide(db_conn *db, void *arg)
 		/* the same request taken by another worker (its intent under way
 		 * or its certificate issued: hence "key already certified") is
 		 * answered there, not rejected here */
-		int open = 0;
-		db_request now;
-		if ((r = db_request_intent_open(db, it->q.id, &open)) != EAC_OK ||
-		    (r = db_request_get(db, it->q.id, &now)) != EAC_OK)
+		if ((r = taken_elsewhere(db, it->q.id, &it->taken)) != EAC_OK)
 			return r;
-		it->taken = open || now.state == DB_REQ_ISSUED;
 		if (it->taken)
 			continue;
 		/* refused: the request is rejected with its rule, unless the
@@ -260,12 +270,10 @@ static eac_err tx_release(db_conn *db, void *arg)
 			continue;
 		/* the key or CHR conflict may be this very request's, taken by
 		 * another worker: then it is answered there */
-		int open = 0;
-		db_request now;
-		if ((r = db_request_intent_open(db, it->q.id, &open)) != EAC_OK ||
-		    (r = db_request_get(db, it->q.id, &now)) != EAC_OK)
+		int taken = 0;
+		if ((r = taken_elsewhere(db, it->q.id, &taken)) != EAC_OK)
 			return r;
-		if (open || now.state == DB_REQ_ISSUED) {
+		if (taken) {
 			it->state = IT_SAME;
 			continue;
 		}

@@ -32,10 +32,8 @@ eac_err dv_cmd_is_receive(eng *e, int argc, char **argv) EAC_MUST_CHECK;
 eac_err dv_cmd_is_approve(eng *e, int argc, char **argv) EAC_MUST_CHECK;
 eac_err dv_cmd_is_issue_batch(eng *e, int argc, char **argv) EAC_MUST_CHECK;
 
-/* Status, audit, recovery (dv-core/status.c). */
+/* Status (dv-core/status.c); audit verify and recover are engine/'s. */
 eac_err dv_cmd_status(eng *e, int argc, char **argv) EAC_MUST_CHECK;
-eac_err dv_cmd_audit_verify(eng *e, int argc, char **argv) EAC_MUST_CHECK;
-eac_err dv_cmd_recover(eng *e, int argc, char **argv) EAC_MUST_CHECK;
 
 /* ---- shared inside dv-core ---- */
 

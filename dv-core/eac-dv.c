@@ -29,9 +29,9 @@ const eng_command dv_commands[] = {
 	  "receive and approve every request in DIR (fleet renewal)" },
 	{ "status", dv_cmd_status, "",
 	  "DV certificates per CVCA, deadlines; exit 0 ok, 1 warnings, 2 deadline missed" },
-	{ "audit verify", dv_cmd_audit_verify,
+	{ "audit verify", eng_cmd_audit_verify,
 	  "[--expect-seq N --expect-hash HEX | --transcript FILE]", "check the audit hash chain" },
-	{ "recover", dv_cmd_recover, "", "complete or abandon issuances a crash interrupted" },
+	{ "recover", eng_cmd_recover, "", "complete or abandon issuances a crash interrupted" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -90,6 +90,26 @@ refuse() {
 # assert DESC TEST-EXPRESSION...: like `check` for a shell test
 assert() { local desc=$1; shift; if "$@"; then ok "$desc"; else not_ok "$desc"; fi; }
 
+# PKCS#11 call counts through the fault module (docs/HSM.md §8): with
+# P11FAULT_COUNTS=$COUNTS, calls FUNC is how often the last command called
+# FUNC (no counts file: the module was never loaded, no call at all).
+# p11_signed DESC CMD...: CMD succeeds and made at least one C_Sign.
+# p11_refused PROG DESC RULE CMD...: exit 1, one stderr line
+# "PROG: refused: … (RULE)", and no C_Sign.
+calls() { if [ -f "${COUNTS:-/nonexistent}" ]; then sed -n "s/^$1=//p" "$COUNTS"; else echo 0; fi; }
+p11_signed() {
+	local desc=$1; shift
+	rm -f "$COUNTS"
+	check "$desc" "$@"
+	assert "$desc: signed in the token (C_Sign $(calls C_Sign))" test "$(calls C_Sign)" -ge 1
+}
+p11_refused() {
+	local prog=$1 desc=$2 rule=$3; shift 3
+	rm -f "$COUNTS"
+	refuse "$desc ($rule)" 1 "^$prog: refused: .*\\(${rule//./\\.}\\)\$" "$@"
+	assert "$desc: nothing signed (C_Sign $(calls C_Sign))" test "$(calls C_Sign)" -eq 0
+}
+
 # hex without xxd (a separate package on Debian): hexof FILE, unhex < HEX
 hexof() { od -An -v -tx1 "$1" | tr -d ' \n'; }
 unhex() { local h; h=$(cat); printf '%b' "$(printf '%s' "$h" | sed 's/../\\x&/g')"; }

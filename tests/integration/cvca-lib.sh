@@ -57,22 +57,9 @@ AT=
 at() { local AT=$1; shift; "$@"; }
 cvca() { env ${AT:+EAC_TEST_NOW=$AT} "$CVCA_BIN" -c "$FCONF" "$@"; }
 
-# PKCS#11 calls of the last command; no counts file: the module was never
-# loaded (the token never opened), so no call at all
-calls() { if [ -f "$COUNTS" ]; then sed -n "s/^$1=//p" "$COUNTS"; else echo 0; fi; }
-
-issued() {
-	local desc=$1; shift
-	rm -f "$COUNTS"
-	check "$desc" "$@"
-	assert "$desc: signed in the token (C_Sign $(calls C_Sign))" test "$(calls C_Sign)" -ge 1
-}
-refused() {
-	local desc=$1 rule=$2; shift 2
-	rm -f "$COUNTS"
-	refuse "$desc ($rule)" 1 "^eac-cvca: refused: .*\\(${rule//./\\.}\\)\$" "$@"
-	assert "$desc: nothing signed (C_Sign $(calls C_Sign))" test "$(calls C_Sign)" -eq 0
-}
+# (calls, p11_signed, p11_refused: tests/lib.sh)
+issued() { p11_signed "$@"; }
+refused() { p11_refused eac-cvca "$@"; }
 receive() {
 	REQ=
 	check "$1: received and acknowledged" cvca receive "$2"

@@ -75,21 +75,9 @@ dv() {
 }
 cvca() { env ${AT:+EAC_TEST_NOW=$AT} "$CVCA_BIN" -c "$S/cvca.json" --operator tester "$@"; }
 
-# no counts file: the module was never loaded (the token never opened)
-calls() { if [ -f "$COUNTS" ]; then sed -n "s/^$1=//p" "$COUNTS"; else echo 0; fi; }
-
-signed() {
-	local desc=$1; shift
-	rm -f "$COUNTS"
-	check "$desc" "$@"
-	assert "$desc: signed in the DV token (C_Sign $(calls C_Sign))" test "$(calls C_Sign)" -ge 1
-}
-refused() {
-	local desc=$1 rule=$2; shift 2
-	rm -f "$COUNTS"
-	refuse "$desc ($rule)" 1 "^eac-dv: refused: .*\\(${rule//./\\.}\\)\$" "$@"
-	assert "$desc: nothing signed (C_Sign $(calls C_Sign))" test "$(calls C_Sign)" -eq 0
-}
+# (calls, p11_signed, p11_refused: tests/lib.sh)
+signed() { p11_signed "$@"; }
+refused() { p11_refused eac-dv "$@"; }
 refused_msg() {
 	local desc=$1 rc=$2 re=$3; shift 3
 	rm -f "$COUNTS"
