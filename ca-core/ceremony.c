@@ -107,8 +107,8 @@ static eac_err parse_ceremony(int argc, char **argv, int rollover, ceremony_opts
 		case 'o':
 			if (o->nofficers == MAX_OFFICERS)
 				return eac_fail(EAC_ERR_USAGE, "at most %d officers", MAX_OFFICERS);
-			if (*optarg == '\0' || strlen(optarg) > 200)
-				return eac_fail(EAC_ERR_USAGE, "--officer needs a name of 1..200 characters");
+			if (eng_text_ok("--officer", optarg, 200) != EAC_OK)
+				return EAC_ERR_USAGE;
 			for (unsigned i = 0; i < o->nofficers; i++)
 				if (strcmp(o->officers[i], optarg) == 0)
 					return eac_fail(EAC_ERR_USAGE, "officer '%s' named twice", optarg);
@@ -557,6 +557,9 @@ eac_err ca_cmd_publish(eng *e, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return eac_fail(EAC_ERR_USAGE, "usage: publish CHR [--to RECIPIENT] [--channel HOW]");
+	if ((r = eng_text_ok("--to", to, 200)) != EAC_OK ||
+	    (r = eng_text_ok("--channel", channel, 100)) != EAC_OK)
+		return r;
 	const char *chr = argv[optind];
 	if ((r = db_authority_own(eng_db(e), &own)) != EAC_OK)
 		return r;

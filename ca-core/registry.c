@@ -77,10 +77,12 @@ eac_err ca_cmd_dv_register(eng *e, int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 'x': conformity = optarg; break;
 		case 'o':
-			if (json_array_size(orgs) == MAX_ORGS || *optarg == '\0') {
-				r = eac_fail(EAC_ERR_USAGE, "--org: 1..%d non-empty organisations", MAX_ORGS);
+			if (json_array_size(orgs) == MAX_ORGS) {
+				r = eac_fail(EAC_ERR_USAGE, "--org: at most %d organisations", MAX_ORGS);
 				goto out;
 			}
+			if ((r = eng_text_ok("--org", optarg, 200)) != EAC_OK)
+				goto out;
 			json_array_append_new(orgs, json_string(optarg));
 			break;
 		default:
@@ -94,6 +96,8 @@ eac_err ca_cmd_dv_register(eng *e, int argc, char **argv)
 					    "[--org ORG]... [--conformity-expires YYYY-MM-DD]");
 		goto out;
 	}
+	if ((r = eng_text_ok("--name", name, 200)) != EAC_OK)
+		goto out;
 	if (!pol_country_valid(country)) {
 		r = eac_fail(EAC_ERR_POLICY,
 			     "refused: '%s' is not an ISO 3166-1 alpha-2 country code (CP-3.1b)",
@@ -206,6 +210,8 @@ static eac_err set_status(eng *e, int argc, char **argv, db_auth_status st)
 	}
 	if (optind != argc - 1 || reason == NULL || *reason == '\0')
 		return eac_fail(EAC_ERR_USAGE, "usage: %s DV --reason TEXT", argv[0]);
+	if ((r = eng_text_ok("--reason", reason, 1000)) != EAC_OK)
+		return r;
 	if ((r = find_dv_arg(e, argv[optind], &a)) != EAC_OK ||
 	    (r = db_authority_set_status(eng_db(e), a.id, st, reason)) != EAC_OK ||
 	    (r = db_authority_get(eng_db(e), a.id, &a)) != EAC_OK)

@@ -635,6 +635,8 @@ eac_err ca_cmd_reject(eng *e, int argc, char **argv)
 	}
 	if (optind != argc - 1 || reason == NULL || *reason == '\0')
 		return eac_fail(EAC_ERR_USAGE, "usage: reject ID --reason TEXT");
+	if ((r = eng_text_ok("--reason", reason, 1000)) != EAC_OK)
+		return r;
 	if ((r = eng_parse_id(argv[optind], &id)) != EAC_OK)
 		return r;
 	/* an officer's decision after checking the request (CP-4.2.2) */

@@ -63,7 +63,11 @@ static void flatten(void)
 
 eac_err eac_failv(eac_err code, const char *fmt, va_list ap)
 {
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	/* formatted aside first: an argument may be the current detail itself
+	 * (eac_fail(code, "%s", eac_err_detail(r))) */
+	char buf[DETAIL_MAX];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	memcpy(detail, buf, sizeof(detail));
 	flatten();
 	detail_code = code;
 	return code;
@@ -87,6 +91,7 @@ eac_err eac_fail_prefix(eac_err code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
+	/* (prefix and old are copies: the detail may be an argument too) */
 	if (detail[0] != '\0' && detail_code == code)
 		snprintf(old, sizeof(old), "%s", detail);
 	else

@@ -159,8 +159,9 @@ static eac_err tx_receive(db_conn *db, void *arg)
 
 	for (size_t i = 0; i < t->n; i++) {
 		item *it = &w->items[i];
-		if (it->state == IT_REFUSED && it->raw != NULL) {
-			/* the refusal of a terminal's input is part of the record */
+		if (it->state == IT_REFUSED) {
+			/* the refusal of a terminal's input is part of the record,
+			 * an unreadable or oversized file's as much as a bad one's */
 			char saved[700];
 			snprintf(saved, sizeof(saved), "%s", it->msg);
 			json_t *dj = json_pack("{s:s}", "error", saved);
@@ -565,6 +566,7 @@ static eac_err run_chunk(worker *w, size_t n)
 					   .der_len = it->der_len };
 		idx[nr++] = i;
 	}
+	eac_failpoint("after_sign");
 	/* 5. the results (one commit): only now may certificates leave */
 	if (nr > 0 && (r = db_result_record_batch(w->db, results, nr, res)) != EAC_OK)
 		return r;

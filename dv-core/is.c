@@ -69,6 +69,9 @@ eac_err dv_cmd_is_add(eng *e, int argc, char **argv)
 	if (optind != argc - 1 || org == NULL || *org == '\0' || *argv[optind] == '\0')
 		return eac_fail(EAC_ERR_USAGE, "usage: is add NAME --org ORG [--mnemonic M]");
 	const char *name = argv[optind];
+	if ((r = eng_text_ok("the name", name, 200)) != EAC_OK ||
+	    (r = eng_text_ok("--org", org, 200)) != EAC_OK)
+		return r;
 	if (mn == NULL) {
 		/* the DV assigns its terminals' mnemonics (TR-03110-3 A.6.1):
 		 * by default the name's letters and digits, upper case */
@@ -129,6 +132,8 @@ eac_err dv_cmd_is_mark(eng *e, int argc, char **argv)
 		return r;
 	if (reason == NULL)
 		reason = "marked by the DV operator";
+	else if ((r = eng_text_ok("--reason", reason, 1000)) != EAC_OK)
+		return r;
 	r = db_is_set_status(eng_db(e), s.id, st, reason);
 	if (r == EAC_ERR_STATE)
 		/* the database refused the transition (its trigger is the rule:

@@ -166,7 +166,11 @@ eac_err dv_cmd_init(eng *e, int argc, char **argv)
 		case 'a': alg_name = optarg; break;
 		case 'K': key_uri = optarg; break;
 		case 'o':
-			if (nofficers == MAX_OFFICERS || *optarg == '\0') {
+			if (eng_text_ok("--officer", optarg, 200) != EAC_OK) {
+				r = EAC_ERR_USAGE;
+				goto out;
+			}
+			if (nofficers == MAX_OFFICERS) {
 				r = eac_fail(EAC_ERR_USAGE, "--officer: 1..%d names", MAX_OFFICERS);
 				goto out;
 			}
@@ -404,7 +408,11 @@ eac_err dv_cmd_request(eng *e, int argc, char **argv)
 		case 't': to = optarg; break;
 		case 'r': rekey = 1; break;
 		case 'o': out_path = optarg; break;
-		case 'O': json_array_append_new(officers, json_string(optarg)); break;
+		case 'O':
+			if ((r = eng_text_ok("--officer", optarg, 200)) != EAC_OK)
+				goto out;
+			json_array_append_new(officers, json_string(optarg));
+			break;
 		default:
 			r = eac_fail(EAC_ERR_USAGE, "request: unknown or incomplete option '%s'",
 				     argv[optind - 1]);

@@ -94,6 +94,8 @@ eac_err eng_open(const eng_opts *o, eng **out)
 		goto out;
 
 	if (o->operator_ != NULL) {
+		if ((r = eng_text_ok("--operator", o->operator_, 200)) != EAC_OK)
+			goto out;
 		snprintf(e->actor, sizeof(e->actor), "%s", o->operator_);
 	} else {
 		struct passwd *pw = getpwuid(geteuid());

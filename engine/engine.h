@@ -264,6 +264,12 @@ eac_err eng_parse_rights(const pol_national *nat, const char *list, cvc_chat *ou
 /* --validity DAYS: 1..36600; NULL gives 0 (the national default). */
 eac_err eng_parse_days(const char *s, unsigned *out) EAC_MUST_CHECK;
 
+/* Text a person gave (a name, an organisation, a reason, an operator):
+ * 1..max bytes of UTF-8 without control characters (C0, DEL, C1), so that
+ * every record and listing stays one line per item. EAC_ERR_USAGE naming
+ * `what` and the position otherwise. */
+eac_err eng_text_ok(const char *what, const char *s, size_t max) EAC_MUST_CHECK;
+
 /* A numeric database id. */
 eac_err eng_parse_id(const char *s, int64_t *out) EAC_MUST_CHECK;
 

@@ -89,6 +89,23 @@ eac_err eng_parse_days(const char *s, unsigned *out)
 	return r;
 }
 
+eac_err eng_text_ok(const char *what, const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > max)
+		return eac_fail(EAC_ERR_USAGE, "%s must be 1 to %zu bytes", what, max);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		unsigned char d = i + 1 < n ? (unsigned char)s[i + 1] : 0;
+		if (c < 0x20 || c == 0x7f || (c == 0xc2 && d >= 0x80 && d <= 0x9f))
+			return eac_fail(EAC_ERR_USAGE,
+					"%s has a control character (0x%02x) at byte %zu; it must be "
+					"one line of printable text",
+					what, c == 0xc2 ? d : c, i + 1);
+	}
+	return EAC_OK;
+}
+
 eac_err eng_parse_id(const char *s, int64_t *out)
 {
 	long long v = 0;

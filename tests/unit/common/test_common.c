@@ -40,6 +40,16 @@ static void test_error_detail_and_prefix(void **state)
 	assert_string_equal(eac_err_detail(EAC_ERR_MALFORMED), "offset 7: bad length");
 	eac_fail_prefix(EAC_ERR_MALFORMED, "%s: ", "x.cvcert");
 	assert_string_equal(eac_err_detail(EAC_ERR_MALFORMED), "x.cvcert: offset 7: bad length");
+	/* the detail as an argument of the next one (re-coding an error) */
+	eac_fail(EAC_ERR_IO, "cvca.json: No such file or directory");
+	assert_int_equal(eac_fail(EAC_ERR_CONFIG, "%s", eac_err_detail(EAC_ERR_IO)), EAC_ERR_CONFIG);
+	assert_string_equal(eac_err_detail(EAC_ERR_CONFIG), "cvca.json: No such file or directory");
+	eac_fail(EAC_ERR_IO, "w3/missing-policy.json: No such file or directory");
+	eac_fail(EAC_ERR_CONFIG, "national policy: %s", eac_err_detail(EAC_ERR_IO));
+	assert_string_equal(eac_err_detail(EAC_ERR_CONFIG),
+			    "national policy: w3/missing-policy.json: No such file or directory");
+	eac_fail(EAC_ERR_MALFORMED, "offset 7: bad length");
+	eac_fail_prefix(EAC_ERR_MALFORMED, "x.cvcert: ");
 	/* a detail recorded for another code is not reported for this one */
 	assert_string_equal(eac_err_detail(EAC_ERR_IO), "input/output error");
 }
