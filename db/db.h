@@ -338,6 +338,10 @@ eac_err db_is_get(db_conn *db, int64_t id, db_inspection_system *out) EAC_MUST_C
 /* Every inspection system by name; malloc'ed (free()). */
 eac_err db_is_list(db_conn *db, db_inspection_system **list, size_t *n) EAC_MUST_CHECK;
 eac_err db_is_find(db_conn *db, const char *mnemonic, db_inspection_system *out) EAC_MUST_CHECK;
+/* The inspection systems of n mnemonics in one statement (a batch chunk):
+ * out[i] and found[i] = 1 for each registered one, found[i] = 0 otherwise. */
+eac_err db_is_find_many(db_conn *db, const char *const *mnemonics, size_t n, db_inspection_system *out,
+			int *found) EAC_MUST_CHECK;
 /* operational -> stolen | lost | retired; lost -> operational | stolen |
  * retired; stolen -> retired. Audited with `reason`. Waits for intents
  * under way; afterwards no IS certificate is issued to it (CP-3.3.2). */

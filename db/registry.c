@@ -605,6 +605,47 @@ eac_err db_is_find(db_conn *db, const char *mnemonic, db_inspection_system *out)
 	return r;
 }
 
+eac_err db_is_find_many(db_conn *db, const char *const *mnemonics, size_t n, db_inspection_system *out,
+			int *found)
+{
+	PGresult *res = NULL;
+	dbi_params p = { 0 };
+	dbi_arr a = { 0 };
+	eac_err r;
+
+	for (size_t i = 0; i < n; i++)
+		found[i] = 0;
+	if (n == 0)
+		return EAC_OK;
+	if ((r = dv_only(db, "find inspection systems")) != EAC_OK || (r = read_ready(db)) != EAC_OK)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		dbi_arr_latin1(&a, mnemonics[i]);
+	const char *v = dbi_arr_done(&a);
+	if (v == NULL) {
+		dbi_arr_free(&a);
+		return eac_fail(EAC_ERR_NOMEM, "%s: find inspection systems: out of memory", db->name);
+	}
+	dbi_p_text(&p, v);
+	r = dbi_exec(db, "find inspection systems", IS_COLUMNS "WHERE mnemonic = ANY($1::text[])", &p,
+		     &res);
+	dbi_arr_free(&a);
+	if (r != EAC_OK)
+		return r;
+	/* at most one row per mnemonic (unique), n is a chunk: a scan is fine */
+	for (int row = 0; row < PQntuples(res); row++) {
+		db_inspection_system s;
+		is_row(res, row, &s);
+		for (size_t i = 0; i < n; i++)
+			if (mnemonics[i] != NULL && strcmp(mnemonics[i], s.mnemonic) == 0) {
+				out[i] = s;
+				found[i] = 1;
+			}
+	}
+	PQclear(res);
+	return EAC_OK;
+}
+
 eac_err db_is_set_status(db_conn *db, int64_t id, db_is_status status, const char *reason)
 {
 	dbi_params p = { 0 };

@@ -45,7 +45,9 @@ typedef struct item {
 	int existing;
 	int already;  /* resubmitted, issued before */
 	int taken;    /* the same request, taken by another worker */
-	const db_inspection_system *is;
+	const db_inspection_system *is; /* &is_row when registered, else NULL */
+	db_inspection_system is_row;
+	char mn[10];
 	char chr[CVC_REF_MAX + 1], outer[CVC_REF_MAX + 1];
 	uint8_t key_hash[EAC_SHA256_LEN];
 	db_issue_fact fact;
@@ -81,25 +83,52 @@ typedef struct worker {
 	batch *b;
 	int index;
 	db_conn *db;
-	db_inspection_system *is; /* the registry, sorted by mnemonic, read once */
-	size_t nis;
 	item items[CHUNK];
 } worker;
 
-static int is_cmp(const void *a, const void *b)
+static void refuse(item *it, const char *msg)
 {
-	return strcmp(((const db_inspection_system *)a)->mnemonic,
-		      ((const db_inspection_system *)b)->mnemonic);
+	it->state = IT_REFUSED;
+	snprintf(it->msg, sizeof(it->msg), "%s", msg);
 }
 
-/* The inspection system a request's CHR names, from the worker's copy of
- * the registry (the schema checks its status again when the intent is
- * recorded, so a system marked stolen meanwhile still gets nothing). */
-static const db_inspection_system *find_is(const worker *w, const char *mnemonic)
+/* The inspection systems the chunk's requests name, in one statement per
+ * chunk: memory stays independent of the size of the registry (the schema
+ * checks a system's status again when the intent is recorded, so one
+ * marked stolen meanwhile still gets nothing). CP-3.3.2a / CP-3.2.4: only
+ * terminals this DV registered; the others are refused. */
+static eac_err find_systems(worker *w, size_t n)
 {
-	db_inspection_system key;
-	snprintf(key.mnemonic, sizeof(key.mnemonic), "%s", mnemonic);
-	return bsearch(&key, w->is, w->nis, sizeof(*w->is), is_cmp);
+	const char *mn[CHUNK] = { 0 };
+	db_inspection_system rows[CHUNK];
+	int found[CHUNK];
+	size_t idx[CHUNK], k = 0;
+	eac_err r;
+
+	for (size_t i = 0; i < n; i++)
+		if (w->items[i].state == IT_PENDING && w->items[i].mn[0]) {
+			mn[k] = w->items[i].mn;
+			idx[k++] = i;
+		}
+	if ((r = db_is_find_many(w->db, mn, k, rows, found)) != EAC_OK)
+		return r;
+	for (size_t j = 0; j < k; j++)
+		if (found[j]) {
+			w->items[idx[j]].is_row = rows[j];
+			w->items[idx[j]].is = &w->items[idx[j]].is_row;
+		}
+	for (size_t i = 0; i < n; i++) {
+		item *it = &w->items[i];
+		if (it->state == IT_PENDING && it->is == NULL) {
+			char msg[300];
+			snprintf(msg, sizeof(msg),
+				 "refused: %s names no inspection system registered with this DV "
+				 "(CP-3.3.2)",
+				 it->chr);
+			refuse(it, msg);
+		}
+	}
+	return EAC_OK;
 }
 
 /* The next request file name, or 0 when the directory is done. */
@@ -130,12 +159,6 @@ static void fail_batch(batch *b, eac_err r, const char *what)
 	}
 	pthread_mutex_unlock(&b->lock);
 	atomic_store(&b->stop, 1);
-}
-
-static void refuse(item *it, const char *msg)
-{
-	it->state = IT_REFUSED;
-	snprintf(it->msg, sizeof(it->msg), "%s", msg);
 }
 
 /* ---- the transactions of a chunk (rerun from the start on retry) ---- */
@@ -407,16 +430,12 @@ static eac_err run_chunk(worker *w, size_t n)
 		cvc_obj_free(o);
 		if (r != EAC_OK)
 			return r;
-		/* CP-3.3.2a / CP-3.2.4: only terminals this DV registered */
-		if (strcmp(cc, b->x->own.country) != 0 || (it->is = find_is(w, mn)) == NULL) {
-			char msg[300];
-			snprintf(msg, sizeof(msg),
-				 "refused: %s names no inspection system registered with this DV "
-				 "(CP-3.3.2)",
-				 it->chr);
-			refuse(it, msg);
-		}
+		/* another country's terminal is never ours: no look-up */
+		if (strcmp(cc, b->x->own.country) == 0)
+			snprintf(it->mn, sizeof(it->mn), "%s", mn);
 	}
+	if ((r = find_systems(w, n)) != EAC_OK)
+		return r;
 	/* 1. receive and acknowledge (one commit) */
 	if ((r = db_tx(w->db, tx_receive, &t)) != EAC_OK)
 		return r;
@@ -614,12 +633,10 @@ static void *worker_main(void *arg)
 		return NULL;
 	}
 	snprintf(actor, sizeof(actor), "%s (batch worker %d)", eng_actor(b->e), w->index);
-	if ((r = db_set_actor(w->db, actor)) != EAC_OK ||
-	    (r = db_is_list(w->db, &w->is, &w->nis)) != EAC_OK) {
+	if ((r = db_set_actor(w->db, actor)) != EAC_OK) {
 		fail_batch(b, r, "");
 		goto out;
 	}
-	qsort(w->is, w->nis, sizeof(*w->is), is_cmp);
 	while (!atomic_load(&b->stop)) {
 		size_t n = 0;
 		while (n < CHUNK && next_file(b, &w->items[n]))
@@ -640,7 +657,6 @@ static void *worker_main(void *arg)
 		chunk_free(w, n);
 	}
 out:
-	free(w->is);
 	db_close(w->db);
 	return NULL;
 }
