@@ -614,7 +614,8 @@ eac_err ca_cmd_export(eng *e, int argc, char **argv)
 		return eac_fail(EAC_ERR_USAGE, "usage: export --out-dir DIR");
 	if ((r = db_authority_own(eng_db(e), &own)) != EAC_OK || (r = eng_mkdirs(dir)) != EAC_OK)
 		return r;
-	db_cert_filter f = { .issuer = own.id, .imported = 0 };
+	/* the CVCA and link certificates only, never a scan of the DV ones */
+	db_cert_filter f = { .issuer = own.id, .imported = 0, .ca_only = 1 };
 	if ((r = db_certs_find(eng_db(e), &f, &list, &n)) != EAC_OK)
 		return r;
 	if ((fp = malloc(fpcap)) == NULL) {

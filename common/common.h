@@ -229,8 +229,9 @@ eac_err eac_time_parse(const char *s, int64_t *out) EAC_MUST_CHECK;
  * A named failpoint. In test builds, when the environment variable
  * EAC_FAILPOINT equals `name` (or "name:N", the N-th time this point is
  * reached), the process ends at once with SIGKILL — the crash tests use
- * this to stop the issuance protocol between its steps. Release builds
- * compile it to nothing.
+ * this to stop the issuance protocol between its steps. With
+ * EAC_FAILPOINT_STOP set it stops (SIGSTOP) instead, alive and holding its
+ * connections, until SIGCONT. Release builds compile it to nothing.
  */
 #ifdef EAC_TESTING
 void eac_failpoint(const char *name);

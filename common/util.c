@@ -291,8 +291,11 @@ void eac_failpoint(const char *name)
 	if (want == NULL || strncmp(want, name, n) != 0)
 		return;
 	if (want[n] == '\0' || (want[n] == ':' && strtoul(want + n + 1, NULL, 10) == ++hits)) {
-		fprintf(stderr, "failpoint %s: killing process\n", name);
-		kill(getpid(), SIGKILL);
+		/* EAC_FAILPOINT_STOP: stop instead (SIGSTOP), holding every
+		 * connection and claim, for tests of work beside a live issuance */
+		int stop = getenv("EAC_FAILPOINT_STOP") != NULL;
+		fprintf(stderr, "failpoint %s: %s process\n", name, stop ? "stopping" : "killing");
+		kill(getpid(), stop ? SIGSTOP : SIGKILL);
 	}
 }
 #endif

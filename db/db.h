@@ -456,6 +456,14 @@ eac_err db_requests_list(db_conn *db, size_t limit, db_request **list, size_t *n
  * db_recover_list() names the open intents; the engine signs the same body
  * again and records it, or abandons the intent.
  *
+ * Claims: the connection that records an intent holds it (a session-level
+ * advisory lock taken in the recording transaction, so nobody ever sees the
+ * intent unclaimed while its recorder lives) until its result or
+ * abandonment is recorded, or the connection ends (a crash, a lost server).
+ * Recovery claims an intent before it works on it and leaves claimed ones
+ * alone: an issuance under way is never signed twice nor abandoned under
+ * its feet.
+ *
  * Test builds stop the process at the failpoints "before_intent_commit",
  * "after_intent_commit", "after_sign" (db_issue), "before_result_commit"
  * and "after_result_commit" (EAC_FAILPOINT, common.h).
@@ -553,6 +561,19 @@ typedef struct db_open_intent {
  * and db_result_record(), or db_abandon()). Free with db_open_intents_free. */
 eac_err db_recover_list(db_conn *db, db_open_intent **list, size_t *n) EAC_MUST_CHECK;
 void db_open_intents_free(db_open_intent *list, size_t n);
+/* Claim an intent for recovery, waiting up to `wait_ms` for its holder:
+ * *claimed = 1 when this connection holds it and it is still open (then
+ * db_result_record/db_abandon give the claim up; db_intent_unclaim too);
+ * *claimed = 0 and *open = 0 when it was closed meanwhile; *claimed = 0 and
+ * *open = 1 when another connection still works on it. */
+eac_err db_intent_claim(db_conn *db, int64_t intent_id, int wait_ms, int *claimed,
+			int *open) EAC_MUST_CHECK;
+/* Give up this connection's claim (best effort; nothing when not held). */
+void db_intent_unclaim(db_conn *db, int64_t intent_id);
+/* The open intent of a request, if any (*intent = 0 when none), and
+ * whether a live connection works on it (*busy; 0: interrupted, recovery
+ * completes it). */
+eac_err db_request_intent_busy(db_conn *db, int64_t request, int64_t *intent, int *busy) EAC_MUST_CHECK;
 
 /*
  * The whole protocol for one certificate: record the intent (commit), call
@@ -608,6 +629,7 @@ typedef struct db_cert_filter {
 	const char *car;                /* NULL: any */
 	const uint8_t *holder_key_hash; /* DB_HASH_LEN; NULL: any */
 	int imported;                   /* 1 imported, 0 issued by us, -1 any */
+	int ca_only;                    /* 1: CVCA and link certificates only (kind ignored) */
 	size_t limit;
 } db_cert_filter;
 eac_err db_certs_find(db_conn *db, const db_cert_filter *f, db_cert **list, size_t *n) EAC_MUST_CHECK;

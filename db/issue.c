@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db/db_internal.h"
 
@@ -219,6 +220,118 @@ static eac_err single(db_conn *db, eac_err r, const db_batch_item *it, int64_t *
 }
 
 /* ---------------------------------------------------------------------------
+ * claims (db.h): the session advisory lock 2^62 + intent id, a key space
+ * apart from the other advisory locks (migrations, DV counting), which all
+ * lie below 2^40 */
+
+#define CLAIM(x) "(4611686018427387904 + " x "::bigint)"
+
+/* Give up claims, best effort and without touching the error state (it may
+ * hold the failure the caller reports): on a broken connection the server
+ * has dropped them already, and inside a transaction we never get here. */
+static void unclaim_many(db_conn *db, const int64_t *ids, size_t n)
+{
+	dbi_arr a = { 0 };
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] > 0) {
+			dbi_arr_int(&a, ids[i]);
+			k++;
+		}
+	const char *v = dbi_arr_done(&a);
+	if (k > 0 && v != NULL && PQstatus(db->pg) == CONNECTION_OK &&
+	    PQtransactionStatus(db->pg) == PQTRANS_IDLE)
+		PQclear(PQexecParams(db->pg,
+				     "SELECT count(pg_advisory_unlock(" CLAIM("x") ")) FROM unnest($1::bigint[]) x",
+				     1, NULL, &v, NULL, NULL, 0));
+	dbi_arr_free(&a);
+}
+
+void db_intent_unclaim(db_conn *db, int64_t intent_id)
+{
+	if (db != NULL)
+		unclaim_many(db, &intent_id, 1);
+}
+
+static eac_err intent_is_open(db_conn *db, int64_t id, int *open)
+{
+	PGresult *res = NULL;
+	dbi_params p = { 0 };
+	eac_err r;
+	dbi_p_int(&p, id);
+	if ((r = dbi_exec(db, "look at an intent",
+			  "SELECT EXISTS (SELECT 1 FROM eac.open_issuances WHERE issuance_id = $1)", &p,
+			  &res)) != EAC_OK)
+		return r;
+	*open = dbi_bool(res, 0, 0);
+	PQclear(res);
+	return EAC_OK;
+}
+
+eac_err db_intent_claim(db_conn *db, int64_t intent_id, int wait_ms, int *claimed, int *open)
+{
+	eac_err r;
+	*claimed = 0;
+	*open = 0;
+	if (db->in_tx)
+		return eac_fail(EAC_ERR_USAGE, "%s: claim intent: not inside db_tx", db->name);
+	if ((r = dbi_ready(db)) != EAC_OK)
+		return r;
+	for (int waited = 0;; waited += 50) {
+		PGresult *res = NULL;
+		dbi_params p = { 0 };
+		dbi_p_int(&p, intent_id);
+		if ((r = dbi_exec(db, "claim intent", "SELECT pg_try_advisory_lock(" CLAIM("$1") ")", &p,
+				  &res)) != EAC_OK)
+			return r;
+		int got = dbi_bool(res, 0, 0);
+		PQclear(res);
+		if (got) {
+			if ((r = intent_is_open(db, intent_id, open)) != EAC_OK || !*open) {
+				db_intent_unclaim(db, intent_id);
+				return r;
+			}
+			*claimed = 1;
+			return EAC_OK;
+		}
+		/* its holder is alive (or its server process is still ending) */
+		if (waited >= wait_ms)
+			return intent_is_open(db, intent_id, open);
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+eac_err db_request_intent_busy(db_conn *db, int64_t request, int64_t *intent, int *busy)
+{
+	PGresult *res = NULL;
+	dbi_params p = { 0 };
+	eac_err r;
+
+	*intent = 0;
+	*busy = 0;
+	if (!db->in_tx && (r = dbi_ready(db)) != EAC_OK)
+		return r;
+	dbi_p_int(&p, request);
+	/* pg_locks, not a try-lock: looking must not take or drop a claim */
+	if ((r = dbi_exec(db, "look for an intent under way",
+			  "SELECT i.id, EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory'"
+			  " AND l.granted AND l.objsubid = 1"
+			  " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+			  " AND l.classid::bigint * 4294967296 + l.objid::bigint = " CLAIM("i.id") ")"
+			  " FROM eac.issuances i JOIN eac.open_issuances o ON o.issuance_id = i.id"
+			  " WHERE i.request_id = $1 ORDER BY i.id LIMIT 1",
+			  &p, &res)) != EAC_OK)
+		return r;
+	if (PQntuples(res) == 1) {
+		*intent = dbi_int(res, 0, 0);
+		*busy = dbi_bool(res, 0, 1);
+	}
+	PQclear(res);
+	return EAC_OK;
+}
+
+/* ---------------------------------------------------------------------------
  * 1. intents */
 
 static int ref_ok(const char *s)
@@ -265,12 +378,14 @@ static eac_err intent_one(db_conn *db, void *ctx, size_t i, int64_t *id)
 	dbi_p_bytes(&p, th, sizeof(th));
 	dbi_p_int(&p, in->distribute_within);
 	dbi_p_int(&p, eac_now());
+	/* recorded and claimed in one statement (no claim without a row) */
 	r = dbi_exec(db, "record intent",
-		     "INSERT INTO eac.issuances (issuer_id, signing_key_id, kind, chr, car, holder_key_hash,"
-		     " request_id, chat, effective, expiry, tbs, tbs_hash, distribute_within, created_at)"
+		     "WITH i AS (INSERT INTO eac.issuances (issuer_id, signing_key_id, kind, chr, car,"
+		     " holder_key_hash, request_id, chat, effective, expiry, tbs, tbs_hash, distribute_within,"
+		     " created_at)"
 		     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10::date, $11, $12,"
 		     " CASE WHEN $13::bigint > 0 THEN $13::bigint * interval '1 second' END, to_timestamp($14))"
-		     " RETURNING id",
+		     " RETURNING id) SELECT id, pg_advisory_lock(" CLAIM("id") ") FROM i",
 		     &p, &res);
 	if (r != EAC_OK)
 		return r;
@@ -362,6 +477,26 @@ static eac_err intent_many(db_conn *db, batch *b)
 				     db->name);
 			goto out;
 		}
+	/* claimed in the recording transaction, once every row is in (a
+	 * claim taken in a transaction that later fails stays with this
+	 * session until it ends; its id is never reused, so it binds nothing) */
+	{
+		dbi_arr ids = { 0 };
+		dbi_params q = { 0 };
+		for (size_t j = 0; j < k; j++)
+			dbi_arr_int(&ids, b->out[idx[j]].id);
+		const char *v = dbi_arr_done(&ids);
+		if (v == NULL) {
+			dbi_arr_free(&ids);
+			r = eac_fail(EAC_ERR_NOMEM, "%s: record intents: out of memory", db->name);
+			goto out;
+		}
+		dbi_p_text(&q, v);
+		r = dbi_exec(db, "claim intents",
+			     "SELECT count(pg_advisory_lock(" CLAIM("x") ")) FROM unnest($1::bigint[]) x", &q,
+			     NULL);
+		dbi_arr_free(&ids);
+	}
 out:
 	for (int c = 0; c < NCOL; c++)
 		dbi_arr_free(&col[c]);
@@ -581,6 +716,14 @@ static eac_err results(db_conn *db, const char *what, const db_result *in, size_
 		goto out;
 	}
 	r = batch_run(db, what, &b);
+	/* recorded or not, this session is done with these intents: a failed
+	 * one is recovery's now */
+	int64_t *ids = calloc(n ? n : 1, sizeof(*ids));
+	for (size_t i = 0; ids && i < n; i++)
+		ids[i] = in[i].intent_id;
+	if (ids)
+		unclaim_many(db, ids, n);
+	free(ids);
 out:
 	for (size_t i = 0; c.tbs && i < n; i++)
 		free(c.tbs[i]);
@@ -649,7 +792,9 @@ eac_err db_abandon(db_conn *db, int64_t intent_id, const char *reason)
 	if (n == 0 || n > DB_TEXT_MAX)
 		return eac_fail(EAC_ERR_USAGE, "%s: abandon intent %" PRId64 ": a reason of 1..%d octets is required",
 				db->name, intent_id, DB_TEXT_MAX);
-	return dbi_tx(db, "abandon intent", 1, abandon_fn, &c);
+	eac_err r = dbi_tx(db, "abandon intent", 1, abandon_fn, &c);
+	db_intent_unclaim(db, intent_id);
+	return r;
 }
 
 void db_open_intents_free(db_open_intent *list, size_t n)
@@ -862,8 +1007,13 @@ eac_err db_certs_find(db_conn *db, const db_cert_filter *f, db_cert **list, size
 	else
 		dbi_p_bool(&p, f->imported);
 	dbi_p_int(&p, (int64_t)(f->limit == 0 || f->limit > 100000 ? 100000 : f->limit));
+	if (f->ca_only)
+		dbi_p_bool(&p, 1);
+	else
+		dbi_p_null(&p);
 	/* one static statement; NULL parameters switch a condition off (the
-	 * unnamed statement is planned with the actual values) */
+	 * unnamed statement is planned with the actual values, so a CVCA or
+	 * link condition reaches the partial index certificates_ca_ix) */
 	if ((r = dbi_exec(db, "find certificates",
 			  CERT_COLUMNS "WHERE ($1::text IS NULL OR c.kind = $1::text)"
 				       " AND ($2::bigint IS NULL OR c.issuer_id = $2::bigint)"
@@ -871,6 +1021,7 @@ eac_err db_certs_find(db_conn *db, const db_cert_filter *f, db_cert **list, size
 				       " AND ($4::text IS NULL OR c.car = $4::text)"
 				       " AND ($5::bytea IS NULL OR c.holder_key_hash = $5::bytea)"
 				       " AND ($6::boolean IS NULL OR (c.source = 'imported') = $6::boolean)"
+				       " AND ($8::boolean IS NULL OR c.kind IN ('cvca', 'link'))"
 				       " ORDER BY c.id DESC LIMIT $7",
 			  &p, &res)) != EAC_OK)
 		return r;

@@ -97,7 +97,7 @@ eac_err dv_trust_store(eng *e, cvc_store **out)
 	db_cert *list = NULL;
 	size_t n = 0;
 	eac_err r;
-	db_cert_filter f = { .imported = 1 };
+	db_cert_filter f = { .imported = 1, .ca_only = 1 };
 
 	if ((r = cvc_store_new(&s)) != EAC_OK)
 		return r;

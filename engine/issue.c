@@ -147,26 +147,35 @@ eac_err eng_await_taken(eng *e, db_request *q, eac_err why)
 {
 	char saved[1100];
 	db_request now;
-	int open = 0;
+	int64_t intent = 0;
+	int busy = 0;
 
 	snprintf(saved, sizeof(saved), "%s", eac_err_detail(why));
-	if (db_request_intent_open(eng_db(e), q->id, &open) != EAC_OK ||
+	if (db_request_intent_busy(eng_db(e), q->id, &intent, &busy) != EAC_OK ||
 	    db_request_get(eng_db(e), q->id, &now) != EAC_OK)
 		return eac_fail(why, "%s", saved);
-	if (!open && now.state != DB_REQ_ISSUED)
+	if (intent == 0 && now.state != DB_REQ_ISSUED)
 		return eac_fail(why, "%s", saved);
+	/* another approval holds the intent: its answer is this one's */
 	for (int i = 0; i < 600; i++) {
 		if (now.state == DB_REQ_ISSUED || now.state == DB_REQ_REJECTED) {
 			*q = now;
 			return EAC_OK;
 		}
+		if (intent != 0 && !busy)
+			return eac_fail(EAC_ERR_STATE,
+					"request %lld: its issuance (intent %lld) was interrupted and no "
+					"process works on it: %s recover completes it",
+					(long long)q->id, (long long)intent, e->opts.prog);
 		usleep(50 * 1000);
-		if (db_request_get(eng_db(e), q->id, &now) != EAC_OK)
+		if (db_request_get(eng_db(e), q->id, &now) != EAC_OK ||
+		    (now.state != DB_REQ_ISSUED && now.state != DB_REQ_REJECTED &&
+		     db_request_intent_busy(eng_db(e), q->id, &intent, &busy) != EAC_OK))
 			break;
 	}
 	return eac_fail(EAC_ERR_STATE,
-			"request %lld is being issued by another approval, or its issuance was "
-			"interrupted: %s recover completes it",
+			"request %lld is still being issued by another approval: look again with "
+			"%s status",
 			(long long)q->id, e->opts.prog);
 }
 
@@ -195,6 +204,23 @@ static eac_err recover_one(eng *e, const db_open_intent *oi, json_t *entry)
 	}
 	if ((r = db_key_get(eng_db(e), oi->signing_key, &rec)) != EAC_OK)
 		return r;
+	/* a key ceremony is completed only by holding it again, with its
+	 * officers (CP-4.2.1, CP-5.4b): recovery, one operator's command,
+	 * never signs a self-signed or link certificate for a key that did not
+	 * become the CVCA's; that key stays pending, never exported */
+	if (oi->kind == DB_KIND_CVCA || oi->kind == DB_KIND_LINK) {
+		db_key holder;
+		eac_err kr = db_key_find(eng_db(e), oi->holder_key_hash, &holder);
+		if (kr != EAC_OK && kr != EAC_ERR_NOT_FOUND)
+			return kr;
+		if (kr == EAC_ERR_NOT_FOUND || holder.state == DB_KEY_PENDING) {
+			eac_err_clear();
+			snprintf(reason, sizeof(reason),
+				 "key ceremony interrupted: a ceremony is completed only by holding "
+				 "it again with its officers (CP-4.2.1, CP-5.4b)");
+			goto abandon;
+		}
+	}
 	if (rec.state != DB_KEY_ACTIVE && rec.state != DB_KEY_PENDING) {
 		snprintf(reason, sizeof(reason), "signing key %s is no longer usable (%s)",
 			 rec.label, rec.state == DB_KEY_COMPROMISED ? "compromised" : "retired");
@@ -269,7 +295,25 @@ eac_err eng_recover(eng *e, json_t **report)
 			goto out;
 		}
 		json_array_append_new(arr, entry);
-		if ((r = recover_one(e, &list[i], entry)) != EAC_OK) {
+		/* only an intent nobody works on: wait a little for a holder
+		 * that is just ending (its server process goes a moment after) */
+		int claimed = 0, open = 0;
+		if ((r = db_intent_claim(eng_db(e), list[i].id, 3000, &claimed, &open)) != EAC_OK) {
+			r = eac_fail_prefix(r, "recovery of intent %lld (%s): ", (long long)list[i].id,
+					    list[i].chr);
+			goto out;
+		}
+		if (!claimed) {
+			json_object_set_new(entry, "outcome",
+					    json_string(open ? "in progress" : "finished elsewhere"));
+			json_object_set_new(entry, "reason",
+					    json_string(open ? "another process is issuing it now"
+							     : "its issuance finished meanwhile"));
+			continue;
+		}
+		r = recover_one(e, &list[i], entry);
+		db_intent_unclaim(eng_db(e), list[i].id);
+		if (r != EAC_OK) {
 			r = eac_fail_prefix(r, "recovery of intent %lld (%s): ", (long long)list[i].id,
 					    list[i].chr);
 			goto out;

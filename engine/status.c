@@ -278,14 +278,12 @@ eac_err eng_cmd_recover(eng *e, int argc, char **argv)
 			printf("nothing to recover: every intent has its result\n");
 		json_array_foreach(rep, i, x) {
 			const char *out = json_string_value(json_object_get(x, "outcome"));
+			int done = strcmp(out, "completed") == 0;
 			printf("intent %lld (%s %s): %s%s%s\n",
 			       (long long)json_integer_value(json_object_get(x, "intent")),
 			       json_string_value(json_object_get(x, "kind")),
-			       json_string_value(json_object_get(x, "chr")), out,
-			       strcmp(out, "abandoned") == 0 ? ": " : " -> ",
-			       strcmp(out, "abandoned") == 0
-				       ? json_string_value(json_object_get(x, "reason"))
-				       : json_string_value(json_object_get(x, "file")));
+			       json_string_value(json_object_get(x, "chr")), out, done ? " -> " : ": ",
+			       json_string_value(json_object_get(x, done ? "file" : "reason")));
 		}
 	}
 	eng_emit(e, json_pack("{s:o}", "recovered", rep), NULL);

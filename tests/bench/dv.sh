@@ -14,7 +14,8 @@
 #      shell loop, one process per certificate (no request verification);
 # plus the batch's peak RSS for N and for 4N requests, and the time of
 # `eac-cvca status` / `eac-dv status` with 1,000,000 certificates in the
-# databases. For brainpoolP256r1 and P-256. Writes $BENCH_OUT/dv.json.
+# databases (BENCH_STATUS_ROWS; BENCH_STATUS_ONLY=1 measures only that).
+# For brainpoolP256r1 and P-256. Writes $BENCH_OUT/dv.json.
 set -euo pipefail
 TOP=${EAC_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${EAC_BUILD:-$TOP/build/check}
@@ -74,6 +75,19 @@ prepare() { # DIR CURVE N PREFIX
 	) >"$d/prep-$p.log" 2>&1 || { cat "$d/prep-$p.log" >&2; exit 1; }
 }
 
+# CPU seconds the sandbox's PostgreSQL has used so far: the postmaster's
+# own and reaped children's (backends that ended), plus the live children
+pg_cpu() { # DIR
+	local pm
+	pm=$(head -n 1 "$1/s/pg/postmaster.pid")
+	{
+		awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat"
+		for c in $(ps -o pid= --ppid "$pm"); do
+			awk '{ print $14 + $15 }' "/proc/$c/stat" 2>/dev/null || true
+		done
+	} | awk -v hz="$(getconf CLK_TCK)" '{ t += $1 } END { printf "%.2f", t / hz }'
+}
+
 batch() { # DIR PREFIX JSON
 	(. "$1/s/env" && "$TOOLS/bench-run" "$3" "$BIN/eac-dv" is issue-batch "$1/rekey-$2" \
 		--out-dir "$1/out-$2")
@@ -107,34 +121,32 @@ EOF
 	[ "$(num exit "$d/run.json")" = 0 ] || { echo "dv.sh: the OpenPACE loop failed" >&2; exit 1; }
 }
 
-# STATUS_ROWS certificates loaded into each database as the superuser
-# (triggers off: this measures the status queries, not the loading),
+# STATUS_ROWS certificates loaded into each database as the superuser,
+# the population each engine grows in service: IS certificates issued by
+# the DV, DV certificates issued by the CVCA (triggers, foreign keys
+# included, off: this measures the status queries, not the loading; the
+# issuance ids they point to are not there, the databases are thrown away),
 # then the median of 5 runs of each engine's status
 status_time() { # DIR JSON
-	local d=$1
-	(
-		. "$d/s/env"
-		psql -XAq -v ON_ERROR_STOP=1 -U eac_admin -d dv <<EOF
+	local d=$1 db kind
+	for db in dv cvca; do
+		kind=is
+		[ "$db" = cvca ] && kind=dv
+		(
+			. "$d/s/env"
+			psql -XAq -v ON_ERROR_STOP=1 -U eac_admin -d "$db" <<EOF
 SET session_replication_role = replica;
-INSERT INTO eac.certificates (source, issuer_id, kind, chr, car, chat, effective, expiry,
+INSERT INTO eac.certificates (source, issuance_id, issuer_id, kind, chr, car, chat, effective, expiry,
 	holder_key_hash, der, der_hash, issued_at)
-SELECT 'imported', c.issuer_id, 'dv', 'FIZZ' || lpad(g::text, 7, '0') || '00001', c.car, c.chat,
-	c.effective, c.expiry, sha256(int8send(g)), c.der || int8send(g), sha256(c.der || int8send(g)),
+SELECT 'issued', 1000000000 + g, c.issuer_id, '$kind', 'FIZZ' || lpad(g::text, 7, '0') || '00001', c.car,
+	c.chat, c.effective, c.expiry, sha256(int8send(g)), c.der || int8send(g), sha256(c.der || int8send(g)),
 	now() - interval '30 days'
-FROM generate_series(1, $STATUS_ROWS) g, (SELECT * FROM eac.certificates WHERE kind = 'dv' LIMIT 1) c;
+FROM generate_series(1, $STATUS_ROWS) g,
+	(SELECT * FROM eac.certificates WHERE source = 'issued' AND kind = '$kind' ORDER BY id DESC LIMIT 1) c;
 ANALYZE;
 EOF
-		psql -XAq -v ON_ERROR_STOP=1 -U eac_admin -d cvca <<EOF
-SET session_replication_role = replica;
-INSERT INTO eac.certificates (source, issuer_id, kind, chr, car, chat, effective, expiry,
-	holder_key_hash, der, der_hash, issued_at)
-SELECT 'imported', c.issuer_id, 'link', 'FIZZ' || lpad(g::text, 7, '0') || '00001', 'XXFILL00001', c.chat,
-	c.effective, c.expiry, sha256(int8send(g)), c.der || int8send(g), sha256(c.der || int8send(g)),
-	now() - interval '30 days'
-FROM generate_series(1, $STATUS_ROWS) g, (SELECT * FROM eac.certificates WHERE kind = 'dv' LIMIT 1) c;
-ANALYZE;
-EOF
-	) >"$d/load.log" 2>&1 || { cat "$d/load.log" >&2; exit 1; }
+		) >>"$d/load.log" 2>&1 || { cat "$d/load.log" >&2; exit 1; }
+	done
 	local e ms all=""
 	for e in cvca dv; do
 		local runs=()
@@ -148,6 +160,14 @@ EOF
 	echo "{ $all\"certificates\": $STATUS_ROWS }" > "$2"
 }
 
+# BENCH_STATUS_ONLY=1: only the status timing (a sandbox, the rows, the runs)
+if [ -n "${BENCH_STATUS_ONLY:-}" ]; then
+	setup "$D/status" brainpoolP256r1
+	status_time "$D/status" "$D/status/status.json"
+	echo "status with $STATUS_ROWS certificates in each database (median of 5): $(cat "$D/status/status.json")"
+	exit 0
+fi
+
 results=()
 printf '%-16s %9s %9s %9s %9s %7s %7s %9s %9s\n' curve "e2e/s" "bound/s" "sign/s" "verify/s" \
 	"e2e/bnd" "e2e/peer" "peer/s" "RSS N→4N"
@@ -155,8 +175,15 @@ for curve in brainpoolP256r1 P-256; do
 	d=$D/$curve
 	setup "$d" "$curve"
 	prepare "$d" "$curve" "$N" A
+	pg0=$(pg_cpu "$d")
 	batch "$d" A "$d/e2e.json"
+	sleep 0.5 # the batch's server processes end and are reaped
+	pg1=$(pg_cpu "$d")
 	e2e=$(awk -v n="$N" -v s="$(num seconds "$d/e2e.json")" 'BEGIN { printf "%.1f", n / s }')
+	# where the CPU went, per certificate: our process (all threads) and
+	# the database server, on the same $W cores
+	ours_ms=$(awk -v n="$N" -v c="$(num cpu_seconds "$d/e2e.json")" 'BEGIN { printf "%.3f", c * 1000 / n }')
+	pg_ms=$(awk -v n="$N" -v a="$pg0" -v b="$pg1" 'BEGIN { printf "%.3f", (b - a) * 1000 / n }')
 	rss_n=$(num max_rss_kb "$d/e2e.json")
 	# the bound, same token key, same number of threads as workers
 	MOD=$(sed -n 's/.*"module": "\(.*\)".*/\1/p' "$d/s/dv.json")
@@ -176,7 +203,9 @@ for curve in brainpoolP256r1 P-256; do
 	r_peer=$(awk -v a="$e2e" -v b="$peer_rate" 'BEGIN { printf "%.1f", a / b }')
 	printf '%-16s %9s %9s %9s %9s %7s %7s %9s %9s\n' "$curve" "$e2e" "$bound" "$sign" "$verify" \
 		"$r_bound" "$r_peer" "$peer_rate" "${rss_n}→${rss_4n} kB"
-	results+=("{\"curve\": \"$curve\", \"n\": $N, \"workers\": $W, \"end_to_end_per_s\": $e2e, \"bound_per_s\": $bound, \"bare_c_sign_per_s\": $sign, \"openssl_verify_per_s\": $verify, \"peer_per_s\": $peer_rate, \"ratio_bound\": $r_bound, \"ratio_peer\": $r_peer, \"rss_kb_n\": $rss_n, \"rss_kb_4n\": $rss_4n}")
+	printf '%-16s CPU per certificate: eac-dv %s ms, PostgreSQL %s ms (on %s cores)\n' "" \
+		"$ours_ms" "$pg_ms" "$W"
+	results+=("{\"curve\": \"$curve\", \"n\": $N, \"workers\": $W, \"end_to_end_per_s\": $e2e, \"bound_per_s\": $bound, \"bare_c_sign_per_s\": $sign, \"openssl_verify_per_s\": $verify, \"peer_per_s\": $peer_rate, \"ratio_bound\": $r_bound, \"ratio_peer\": $r_peer, \"rss_kb_n\": $rss_n, \"rss_kb_4n\": $rss_4n, \"cpu_ms_per_cert_ours\": $ours_ms, \"cpu_ms_per_cert_postgresql\": $pg_ms}")
 	if [ "$curve" = brainpoolP256r1 ]; then
 		status_time "$d" "$d/status.json"
 		status=$(cat "$d/status.json")

@@ -31,6 +31,14 @@ assert "three status queries explained, none scans a big table" \
 	test "$(grep -c '^plan ok: ' "$T_OUT")" -eq 3 -a "$(grep -c '^plan SEQ SCAN' "$T_OUT")" -eq 0
 assert "status still reads the three pending requests and the own certificate" \
 	grep -qx "status: pending 3 overdue 0 awaiting 0 open 0 own FIDV000001 expiring 2026-04-01" "$T_OUT"
+# (without ORDER BY id .. LIMIT, which an unindexed plan would serve by
+# walking the primary key backwards: no "Seq Scan", but every row read)
+check "the CVCA and link certificates are read through certificates_ca_ix, not a scan of the DV ones" \
+	"$TOOL" --config "$S/dv.json" --admin "$ADMIN" --explain-only --also \
+	"SELECT c.id FROM eac.certificates c WHERE c.kind IN ('cvca', 'link') AND c.issuer_id = \$1::bigint AND c.source = 'issued'"
+assert "... its plan has no sequential scan and reads certificates_ca_ix" bash -c \
+	"grep -q '^plan ok: SELECT c.id FROM eac.certificates c WHERE c.kind IN' '$T_OUT' &&
+	 grep -Eq '^plan indexes: (.*,)?certificates_ca_ix(,|$)' '$T_OUT'"
 check "the plan check itself can fail: a query over an unindexed column" bash -c \
 	"'$TOOL' --config '$S/dv.json' --admin '$ADMIN' --explain-only --also 'SELECT count(*) FROM eac.certificates WHERE der_hash IS NOT NULL'; test \$? -eq 1"
 assert "it names the table scanned" grep -q "^plan SEQ SCAN on certificates: SELECT count" "$T_OUT"

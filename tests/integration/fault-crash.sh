@@ -6,7 +6,9 @@
 #   before_result_commit, after_result_commit, before_release
 # in each issuing path — the CVCA's `approve` (DV certificates), the DV's
 # `is approve` and `is issue-batch` (IS certificates) — and in the CVCA's
-# initial key ceremony. After each crash, and again after `recover`:
+# key ceremonies (init, rollover), whose open intents recovery abandons: a
+# ceremony is completed only by holding it again (CP-4.2.1, CP-5.4b).
+# After each crash, and again after `recover`:
 #  - nothing was signed before its intent was committed (C_Sign counted by
 #    the PKCS#11 fault module) and nothing was written out;
 #  - every certificate file written out has a committed row with the same
@@ -45,8 +47,9 @@ assert "ceremony: status warns of the interrupted issuance (exit 1)" bash -c \
 	"[ $STATUS_RC -eq 1 ] && grep -q 'interrupted issuances 1' '$T_OUT'"
 invariants "ceremony killed" cvca "$S/cvca"
 check "ceremony: recover" cvca recover
-assert "ceremony: recover closed the intent (completed or abandoned)" \
-	grep -Eq 'FICVCA00001\): (completed|abandoned)' "$T_OUT"
+assert "ceremony: recover abandons it: a ceremony is completed only by holding it again (CP-4.2.1)" \
+	grep -Eq 'FICVCA00001\): abandoned: key ceremony interrupted: .*\(CP-4\.2\.1, CP-5\.4b\)' "$T_OUT"
+assert "ceremony: recovery signed nothing (C_Sign still 1)" test "$(calls C_Sign)" -eq 1
 assert "ceremony: no open intent after recovery" test "$(open_intents cvca)" -eq 0
 assert "ceremony: the key of the unfinished ceremony never became active" \
 	test "$(sql cvca "SELECT state FROM eac.keys WHERE label = 'FICVCA00001'")" != active
@@ -84,11 +87,12 @@ crash_single() {
 		invariants "$path/$fp killed" "$eng" "$out" "$S/$eng"
 		if [ "$fp" = after_sign ]; then
 			# an officer approves again before anyone ran recover: no second
-			# signature, no second intent; after waiting for the (dead)
-			# approval, one line sends the officer to recover
+			# signature, no second intent; the dead approval holds no claim
+			# (db.h), so one line sends the officer to recover at once
 			rm -f "$COUNTS"
 			refuse "$path/$fp: approving again before recovery points to recover" 1 \
-				"^eac-$eng: request $id .*interrupted: eac-$eng recover completes it" "${@:6}" "$id" --out "$f"
+				"^eac-$eng: request $id: its issuance \\(intent [0-9]+\\) was interrupted and no process works on it: eac-$eng recover completes it$" \
+				"${@:6}" "$id" --out "$f"
 			assert "$path/$fp: ... nothing signed, nothing written, still one open intent" \
 				test "$(calls C_Sign):$([ -e "$f" ] && echo written):$(open_intents "$eng")" = 0::1
 		fi
@@ -222,6 +226,32 @@ check "the next issuance works, under $DV2" dv is approve "$REQ" --out "$W/dv-ou
 assert "... signed once" test "$(calls C_Sign)" -eq 1
 invariants "after abandonment" dv "$W/dv-out" "$S/dv"
 invariants "CVCA at the end" cvca "$W/cvca-out" "$S/cvca" "$W/exp"
+
+# ---- the link ceremony, interrupted after its first signature ----
+# (the new key's self-signed certificate): recovery abandons it, the old key
+# stays the CVCA's, and the ceremony held again links old -> new
+rm -f "$COUNTS"
+killed "the link ceremony (rollover)" after_sign cvca rollover --officer "A. Admin" \
+	--officer "S. Officer"
+assert "rollover: one open intent" test "$(open_intents cvca)" -eq 1
+check "rollover: recover" cvca recover
+assert "rollover: recover abandons the ceremony's intent (CP-4.2.1, CP-5.4b)" \
+	grep -Eq '\(cvca FICVCA00003\): abandoned: key ceremony interrupted: .*\(CP-4\.2\.1, CP-5\.4b\)' "$T_OUT"
+assert "rollover: recovery signed nothing (C_Sign still 1)" test "$(calls C_Sign)" -eq 1
+assert "rollover: $ROOT's key is still the active one" \
+	test "$(sql cvca "SELECT state FROM eac.keys WHERE label = '$ROOT'")" = active
+assert "rollover: the interrupted ceremony's key never became active" \
+	test "$(sql cvca "SELECT state FROM eac.keys WHERE label = 'FICVCA00003'")" = pending
+check "rollover: the ceremony held again" cvca rollover --officer "A. Admin" --officer "S. Officer"
+assert "rollover: it made FICVCA00004 (sequence numbers are never reused)" \
+	test "$(sql cvca "SELECT label FROM eac.keys WHERE state = 'active'")" = FICVCA00004
+check "rollover: export" cvca export --out-dir "$W/exp2"
+assert "rollover: export holds $ROOT, the link to FICVCA00004 and FICVCA00004, nothing of FICVCA00003" \
+	bash -c "[ \"\$(ls '$W/exp2' | grep cvcert | sort | tr '\n' ' ')\" = '$ROOT.cvcert FICVCA00004.cvcert FICVCA00004.link.cvcert ' ]"
+mkdir -p "$W/op" && cp "$W/exp2/$ROOT.cvcert" "$W/op/$ROOT"
+check "rollover: OpenPACE verifies the link FICVCA00004 with $ROOT" bash -c \
+	"cvc-print --cvc-dir '$W/op' --cvc '$W/exp2/FICVCA00004.link.cvcert' | grep -q '^certificate verified'"
+invariants "rollover recovered" cvca "$S/cvca" "$W/exp2"
 
 # ---- control: the invariants catch what they claim to catch ----
 # (run in a subshell: their TAP lines are read here, not counted)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * bench-run OUT.json CMD [ARGS...] — run a command with its stdout and
- * stderr to /dev/null, and write {"seconds": wall time, "max_rss_kb": peak
- * resident set of the command, "exit": status}. The benchmark's stopwatch
+ * stderr to /dev/null, and write {"seconds": wall time, "cpu_seconds": its
+ * user + system CPU time (all threads), "max_rss_kb": peak resident set of
+ * the command, "exit": status}. The benchmark's stopwatch
  * and memory gauge (GNU time is not on every machine).
  */
 
@@ -36,8 +37,10 @@ int main(int argc, char **argv)
 	FILE *f = fopen(argv[1], "w");
 	if (f == NULL)
 		return perror(argv[1]), 3;
-	fprintf(f, "{\"seconds\": %.4f, \"max_rss_kb\": %ld, \"exit\": %d}\n",
-		(double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9, ru.ru_maxrss,
+	double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+		     (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	fprintf(f, "{\"seconds\": %.4f, \"cpu_seconds\": %.4f, \"max_rss_kb\": %ld, \"exit\": %d}\n",
+		(double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9, cpu, ru.ru_maxrss,
 		WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	fclose(f);
 	return 0;

@@ -13,6 +13,7 @@
  * nothing: timing is the benchmark's. Prints one line per query:
  *   plan ok: <first 60 characters of the query>
  *   plan SEQ SCAN on <table>: <query>
+ * each followed by "plan indexes: <the indexes it reads, or none>",
  * and the status it reads at the end. --explain-only skips the loading.
  * Exit 0 all plans indexed, 1 a scan,
  * 2 usage, 3 environment.
@@ -162,6 +163,21 @@ static const char *seq_scan(const json_t *node)
 	return NULL;
 }
 
+/* The indexes the plan tree reads, comma-separated, appended to buf. */
+static void indexes(const json_t *node, char *buf, size_t cap)
+{
+	const char *ix = json_string_value(json_object_get(node, "Index Name"));
+	size_t i;
+	const json_t *child;
+	if (ix && strlen(buf) + strlen(ix) + 2 < cap) {
+		if (buf[0])
+			strcat(buf, ",");
+		strcat(buf, ix);
+	}
+	json_array_foreach(json_object_get(node, "Plans"), i, child)
+		indexes(child, buf, cap);
+}
+
 /* 1: scan, 0: indexed, -1: could not explain */
 static int explain(PGconn *c, const char *sql, const char *param)
 {
@@ -182,11 +198,15 @@ static int explain(PGconn *c, const char *sql, const char *param)
 	}
 	if ((plan = json_loads(PQgetvalue(res, 0, 0), 0, &je)) == NULL)
 		goto out;
-	const char *t = seq_scan(json_object_get(json_array_get(plan, 0), "Plan"));
+	const json_t *top = json_object_get(json_array_get(plan, 0), "Plan");
+	const char *t = seq_scan(top);
+	char ix[512] = "";
+	indexes(top, ix, sizeof(ix));
 	if (t)
 		printf("plan SEQ SCAN on %s: %.60s\n", t, sql);
 	else
 		printf("plan ok: %.60s\n", sql);
+	printf("plan indexes: %s\n", ix[0] ? ix : "none");
 	out = t != NULL;
 out:
 	json_decref(plan);

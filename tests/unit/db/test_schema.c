@@ -119,6 +119,44 @@ static void test_newer_schema_refused(void **state)
 	assert_null(db);
 }
 
+/* A database at version 1 (before certificates_ca_ix) is brought to the
+ * latest version by the owner's start, audited, and the index is there;
+ * the check-only start of the service role refuses the old schema. */
+static void test_upgrade_from_version_1(void **state)
+{
+	db_conn *db = NULL;
+	(void)state;
+	assert_true(db_schema_version() >= 2);
+	assert_int_equal(dbt_createdb("upgrade"), 0);
+	assert_int_equal(dbt_open("upgrade", "dv", &db), EAC_OK);
+	db_close(db);
+	db = NULL;
+	/* back to exactly what version 1 made (its one change undone) */
+	assert_string_equal(dbt_tamper("upgrade",
+				       "DROP INDEX eac.certificates_ca_ix;"
+				       " DELETE FROM eac.schema_migrations WHERE version > 1;"
+				       " UPDATE eac.meta SET version = 1"),
+			    "");
+	assert_int_equal(db_open(dbt_conninfo("upgrade", "service"), NULL, "dv", &db), EAC_ERR_DB_SCHEMA);
+	assert_null(db);
+	assert_int_equal(dbt_open("upgrade", "dv", &db), EAC_OK);
+	db_close(db);
+	PGconn *c = dbt_pg("upgrade", "auditor");
+	assert_non_null(c);
+	char want[16];
+	snprintf(want, sizeof(want), "dv %d", db_schema_version());
+	assert_string_equal(dbt_value(c, "SELECT flavour || ' ' || version FROM eac.meta"), want);
+	assert_string_equal(dbt_value(c, "SELECT to_regclass('eac.certificates_ca_ix') IS NOT NULL"), "t");
+	assert_string_equal(dbt_value(c, "SELECT count(*) FROM eac.schema_migrations WHERE version = 2"), "1");
+	assert_string_equal(dbt_value(c, "SELECT details::json->>'from' || '->' || (details::json->>'to')"
+					 " FROM eac.audit_events WHERE action = 'schema.migrate' ORDER BY seq DESC LIMIT 1"),
+			    "1->2");
+	PQfinish(c);
+	/* and the service role's start accepts it again */
+	assert_int_equal(db_open(dbt_conninfo("upgrade", "service"), NULL, "dv", &db), EAC_OK);
+	db_close(db);
+}
+
 static void test_dropped_schema_needs_owner(void **state)
 {
 	db_conn *db = NULL;
@@ -326,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_check_only_without_owner),
 		cmocka_unit_test(test_other_flavour_refused),
 		cmocka_unit_test(test_newer_schema_refused),
+		cmocka_unit_test(test_upgrade_from_version_1),
 		cmocka_unit_test(test_dropped_schema_needs_owner),
 		cmocka_unit_test(test_altered_migration_refused),
 		cmocka_unit_test(test_concurrent_starts_migrate_once),
