@@ -425,9 +425,6 @@ eac_err db_request_submit(db_conn *db, const db_request_in *in, db_request *out,
 eac_err db_request_get(db_conn *db, int64_t id, db_request *out) EAC_MUST_CHECK;
 /* The raw bytes of a request (malloc'ed; free()). */
 eac_err db_request_raw(db_conn *db, int64_t id, uint8_t **raw, size_t *len) EAC_MUST_CHECK;
-/* Is an intent for this request under way (recorded, neither completed nor
- * abandoned)? */
-eac_err db_request_intent_open(db_conn *db, int64_t id, int *yes) EAC_MUST_CHECK;
 /* Record the acknowledgement of receipt (once; CP-4.2.2). */
 eac_err db_request_acknowledge(db_conn *db, int64_t id) EAC_MUST_CHECK;
 /* received -> validated: the checks passed; `officer` decided. */

@@ -70,24 +70,6 @@ static eac_err req_read(db_conn *db, int64_t id, db_request *out)
 	return r;
 }
 
-eac_err db_request_intent_open(db_conn *db, int64_t id, int *yes)
-{
-	PGresult *res = NULL;
-	dbi_params p = { 0 };
-	eac_err r;
-	if (!db->in_tx && (r = dbi_ready(db)) != EAC_OK)
-		return r;
-	dbi_p_int(&p, id);
-	if ((r = dbi_exec(db, "look for an intent under way",
-			  "SELECT EXISTS (SELECT 1 FROM eac.issuances i JOIN eac.open_issuances o"
-			  " ON o.issuance_id = i.id WHERE i.request_id = $1)",
-			  &p, &res)) != EAC_OK)
-		return r;
-	*yes = dbi_bool(res, 0, 0);
-	PQclear(res);
-	return EAC_OK;
-}
-
 eac_err db_request_get(db_conn *db, int64_t id, db_request *out)
 {
 	eac_err r;

@@ -224,13 +224,14 @@ static int officer_option(const pol_decision *d, const dv_is_opts *o)
  * certificate issued)? Then it is answered there. */
 static eac_err taken_elsewhere(db_conn *db, int64_t request, int *taken)
 {
-	int open = 0;
+	int64_t intent = 0;
+	int busy = 0;
 	db_request now;
 	eac_err r;
-	if ((r = db_request_intent_open(db, request, &open)) != EAC_OK ||
+	if ((r = db_request_intent_busy(db, request, &intent, &busy)) != EAC_OK ||
 	    (r = db_request_get(db, request, &now)) != EAC_OK)
 		return r;
-	*taken = open || now.state == DB_REQ_ISSUED;
+	*taken = intent != 0 || now.state == DB_REQ_ISSUED;
 	return EAC_OK;
 }
 
