@@ -185,6 +185,8 @@ eac_err dbi_iso_time(const char *pg, char out[28]) EAC_MUST_CHECK;
 extern const char *const dbi_requests_pending_sql;
 extern const char *const dbi_status_sql[]; /* each takes $1 = now (epoch seconds) */
 extern const size_t dbi_status_sql_count;
+/* db_issue_facts: $1 issuer, $2 kind, $3 key hashes, $4 CHRs, $5 outer CARs (many.c) */
+extern const char dbi_issue_facts_sql[];
 
 const char *dbi_kind_sql(db_kind k);
 

@@ -240,6 +240,31 @@ eac_err db_distribution_record_many(db_conn *db, const int64_t *cert_ids, size_t
 	return dbi_tx(db, "record distributions", 0, dist_many_fn, &c);
 }
 
+/* The facts of a chunk, per item: certified or intended already (CP-4.6),
+ * compromised, the key its CHR names (CP-3.1b), its outer certificate.
+ * Each fact is a LATERAL subquery with LIMIT 1: an index probe per item,
+ * whatever the statistics. (Written as EXISTS sublinks and a plain join,
+ * the planner hashed them — read every certificate and intent of the
+ * issuer once per chunk, O(table) per 64 certificates.) The unique
+ * indexes' predicates are repeated so that those indexes serve the probes.
+ * tests/unit/db/test_internal.c checks the rows the plan reads. */
+const char dbi_issue_facts_sql[] =
+	"SELECT u.ord, c1.hit IS NOT NULL OR i1.hit IS NOT NULL, k1.hit IS NOT NULL, c2.holder_key_hash,"
+	" o.der, k2.hit IS NOT NULL"
+	" FROM unnest($3::bytea[], $4::text[], $5::text[]) WITH ORDINALITY AS u(hk, chr, outr, ord)"
+	" LEFT JOIN LATERAL (SELECT 1 AS hit FROM eac.certificates x WHERE x.issuer_id = $1"
+	"  AND x.holder_key_hash = u.hk AND x.kind IN ('dv', 'is') LIMIT 1) c1 ON true"
+	" LEFT JOIN LATERAL (SELECT 1 AS hit FROM eac.issuances x WHERE x.issuer_id = $1"
+	"  AND x.holder_key_hash = u.hk AND x.abandoned_at IS NULL AND x.kind IN ('dv', 'is') LIMIT 1) i1 ON true"
+	" LEFT JOIN LATERAL (SELECT 1 AS hit FROM eac.keys k WHERE k.pubkey_hash = u.hk"
+	"  AND k.state = 'compromised' LIMIT 1) k1 ON true"
+	" LEFT JOIN LATERAL (SELECT x.holder_key_hash FROM eac.certificates x WHERE x.issuer_id = $1"
+	"  AND x.kind = $2 AND x.chr = u.chr LIMIT 1) c2 ON true"
+	" LEFT JOIN LATERAL (SELECT x.der, x.holder_key_hash FROM eac.certificates x WHERE x.issuer_id = $1"
+	"  AND x.kind = $2 AND x.chr = u.outr LIMIT 1) o ON true"
+	" LEFT JOIN LATERAL (SELECT 1 AS hit FROM eac.keys k WHERE k.pubkey_hash = o.holder_key_hash"
+	"  AND k.state = 'compromised' LIMIT 1) k2 ON true";
+
 eac_err db_issue_facts(db_conn *db, int64_t issuer, db_kind kind, size_t n,
 		       const db_fact_query *q, db_issue_fact *out)
 {
@@ -268,24 +293,7 @@ eac_err db_issue_facts(db_conn *db, int64_t issuer, db_kind kind, size_t n,
 	dbi_p_text(&p, a);
 	dbi_p_text(&p, b);
 	dbi_p_text(&p, c);
-	/* per item, each an index probe (the unique indexes' predicates are
-	 * repeated so that the planner picks them whatever its statistics) */
-	r = dbi_exec(db, "read facts",
-		     "SELECT u.ord,"
-		     " EXISTS (SELECT 1 FROM eac.certificates x WHERE x.issuer_id = $1 AND x.holder_key_hash = u.hk"
-		     "  AND x.kind IN ('dv', 'is'))"
-		     " OR EXISTS (SELECT 1 FROM eac.issuances x WHERE x.issuer_id = $1 AND x.holder_key_hash = u.hk"
-		     "  AND x.abandoned_at IS NULL AND x.kind IN ('dv', 'is')),"
-		     " EXISTS (SELECT 1 FROM eac.keys k WHERE k.pubkey_hash = u.hk AND k.state = 'compromised'),"
-		     " (SELECT x.holder_key_hash FROM eac.certificates x WHERE x.issuer_id = $1 AND x.kind = $2"
-		     "  AND x.chr = u.chr),"
-		     " o.der,"
-		     " EXISTS (SELECT 1 FROM eac.keys k WHERE k.pubkey_hash = o.holder_key_hash"
-		     "  AND k.state = 'compromised')"
-		     " FROM unnest($3::bytea[], $4::text[], $5::text[]) WITH ORDINALITY AS u(hk, chr, outr, ord)"
-		     " LEFT JOIN LATERAL (SELECT x.der, x.holder_key_hash FROM eac.certificates x"
-		     "  WHERE x.issuer_id = $1 AND x.kind = $2 AND x.chr = u.outr) o ON true",
-		     &p, &res);
+	r = dbi_exec(db, "read facts", dbi_issue_facts_sql, &p, &res);
 	if (r != EAC_OK)
 		goto out;
 	for (int row = 0; row < PQntuples(res); row++) {

@@ -15,7 +15,9 @@
 # plus the batch's peak RSS for N and for 4N requests, and the time of
 # `eac-cvca status` / `eac-dv status` with 1,000,000 certificates in the
 # databases (BENCH_STATUS_ROWS; BENCH_STATUS_ONLY=1 measures only that).
-# For brainpoolP256r1 and P-256. Writes $BENCH_OUT/dv.json.
+# For brainpoolP256r1 and P-256 (BENCH_CURVES to choose). Writes
+# $BENCH_OUT/dv.json. BENCH_QUICK=1, for working on the batch: only the end
+# to end rate, the CPU split and the bound (no peer, no 4N, no status).
 set -euo pipefail
 TOP=${EAC_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${EAC_BUILD:-$TOP/build/check}
@@ -171,7 +173,9 @@ fi
 results=()
 printf '%-16s %9s %9s %9s %9s %7s %7s %9s %9s\n' curve "e2e/s" "bound/s" "sign/s" "verify/s" \
 	"e2e/bnd" "e2e/peer" "peer/s" "RSS N→4N"
-for curve in brainpoolP256r1 P-256; do
+QUICK=${BENCH_QUICK:-}
+status=null
+for curve in ${BENCH_CURVES:-brainpoolP256r1 P-256}; do
 	d=$D/$curve
 	setup "$d" "$curve"
 	prepare "$d" "$curve" "$N" A
@@ -193,26 +197,29 @@ for curve in brainpoolP256r1 P-256; do
 	"$TOOLS/bench-verify" "$curve" "$N" "$W" > "$d/verify.json"
 	verify=$(num verify_per_s "$d/verify.json")
 	bound=$(awk -v s="$sign" -v v="$verify" 'BEGIN { printf "%.1f", 1 / (1 / s + 2 / v) }')
-	peer "$d" "$curve" "$N"
-	peer_rate=$(awk -v n="$N" -v s="$(num seconds "$d/peer/run.json")" 'BEGIN { printf "%.1f", n / s }')
-	# memory: the same batch with 4N requests
-	prepare "$d" "$curve" $((4 * N)) B
-	batch "$d" B "$d/e2e4.json"
-	rss_4n=$(num max_rss_kb "$d/e2e4.json")
 	r_bound=$(awk -v a="$e2e" -v b="$bound" 'BEGIN { printf "%.2f", a / b }')
-	r_peer=$(awk -v a="$e2e" -v b="$peer_rate" 'BEGIN { printf "%.1f", a / b }')
+	peer_rate=null r_peer=null rss_4n=null
+	if [ -z "$QUICK" ]; then
+		peer "$d" "$curve" "$N"
+		peer_rate=$(awk -v n="$N" -v s="$(num seconds "$d/peer/run.json")" 'BEGIN { printf "%.1f", n / s }')
+		r_peer=$(awk -v a="$e2e" -v b="$peer_rate" 'BEGIN { printf "%.1f", a / b }')
+		# memory: the same batch with 4N requests
+		prepare "$d" "$curve" $((4 * N)) B
+		batch "$d" B "$d/e2e4.json"
+		rss_4n=$(num max_rss_kb "$d/e2e4.json")
+	fi
 	printf '%-16s %9s %9s %9s %9s %7s %7s %9s %9s\n' "$curve" "$e2e" "$bound" "$sign" "$verify" \
 		"$r_bound" "$r_peer" "$peer_rate" "${rss_n}→${rss_4n} kB"
 	printf '%-16s CPU per certificate: eac-dv %s ms, PostgreSQL %s ms (on %s cores)\n' "" \
 		"$ours_ms" "$pg_ms" "$W"
 	results+=("{\"curve\": \"$curve\", \"n\": $N, \"workers\": $W, \"end_to_end_per_s\": $e2e, \"bound_per_s\": $bound, \"bare_c_sign_per_s\": $sign, \"openssl_verify_per_s\": $verify, \"peer_per_s\": $peer_rate, \"ratio_bound\": $r_bound, \"ratio_peer\": $r_peer, \"rss_kb_n\": $rss_n, \"rss_kb_4n\": $rss_4n, \"cpu_ms_per_cert_ours\": $ours_ms, \"cpu_ms_per_cert_postgresql\": $pg_ms}")
-	if [ "$curve" = brainpoolP256r1 ]; then
+	if [ -z "$QUICK" ] && [ "$status" = null ]; then
 		status_time "$d" "$d/status.json"
 		status=$(cat "$d/status.json")
 	fi
 	"$TOP/packaging/sandbox" "$d/s" stop >/dev/null
 done
-echo "status with $STATUS_ROWS certificates in each database (median of 5): $status"
+[ "$status" = null ] || echo "status with $STATUS_ROWS certificates in each database (median of 5): $status"
 {
 	printf '{\n  "benchmark": "dv-issue-batch",\n  "targets": {"ratio_bound": 0.85, "ratio_peer_brainpoolP256r1": 8, "ratio_peer_P-256": 40, "status_ms": 100},\n'
 	printf '  "machine": {"cores": %s, "date": "%s"},\n  "results": [\n' "$W" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"

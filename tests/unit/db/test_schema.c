@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "db/db_internal.h"
 #include "tests/unit/db/dbtest.h"
 
 static int setup(void **state)
@@ -119,42 +120,220 @@ static void test_newer_schema_refused(void **state)
 	assert_null(db);
 }
 
-/* A database at version 1 (before certificates_ca_ix) is brought to the
- * latest version by the owner's start, audited, and the index is there;
- * the check-only start of the service role refuses the old schema. */
+/* ---- upgrades; schema version 3's inline TLV readers against version 1's ---- */
+
+/* The statement of migration 1 that creates FUNCTION eac.NAME, run on c:
+ * into pg_temp (the calls between such functions too) when `to_temp`,
+ * else as CREATE OR REPLACE in eac itself (back to version 1). */
+static void create_v1_function(PGconn *c, const char *name, int to_temp)
+{
+	const dbi_migration *m = NULL;
+	char head[96];
+	size_t pos = 0, start, end;
+	int line, k, found = 0;
+
+	for (size_t i = 0; i < dbi_migrations_count; i++)
+		if (dbi_migrations[i].version == 1 && strcmp(dbi_migrations[i].part, "common") == 0)
+			m = &dbi_migrations[i];
+	assert_non_null(m);
+	snprintf(head, sizeof(head), "CREATE FUNCTION eac.%s(", name);
+	while ((k = dbi_sql_next((const char *)m->sql, m->len, &pos, &start, &end, &line)) == 1) {
+		const char *s = (const char *)m->sql + start;
+		size_t n = end - start, o = 0;
+		if (n < strlen(head) || strncmp(s, head, strlen(head)) != 0)
+			continue;
+		char *out = malloc(2 * n + 32);
+		assert_non_null(out);
+		if (!to_temp) {
+			o = (size_t)sprintf(out, "CREATE OR REPLACE FUNCTION ");
+			s += strlen("CREATE FUNCTION ");
+			n -= strlen("CREATE FUNCTION ");
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (to_temp && i + 4 <= n && strncmp(s + i, "eac.", 4) == 0) {
+				memcpy(out + o, "pg_temp.", 8);
+				o += 8;
+				i += 3;
+			} else {
+				out[o++] = s[i];
+			}
+		}
+		out[o] = '\0';
+		assert_string_equal(dbt_sql(c, out, NULL), "");
+		free(out);
+		found++;
+	}
+	assert_int_equal(k, 0);
+	assert_int_equal(found, 1);
+}
+
+static void hex(char *out, const uint8_t *b, size_t n)
+{
+	static const char x[] = "0123456789abcdef";
+	out += sprintf(out, "'\\x");
+	for (size_t i = 0; i < n; i++) {
+		*out++ = x[b[i] >> 4];
+		*out++ = x[b[i] & 15];
+	}
+	strcpy(out, "'::bytea");
+}
+
+/* A database at version 1 (before certificates_ca_ix and the inline TLV
+ * readers) is brought to the latest version by the owner's start, audited,
+ * and each later change is there; the check-only start of the service role
+ * refuses the old schema. */
 static void test_upgrade_from_version_1(void **state)
 {
 	db_conn *db = NULL;
+	char want[64];
 	(void)state;
-	assert_true(db_schema_version() >= 2);
+	assert_true(db_schema_version() >= 3);
 	assert_int_equal(dbt_createdb("upgrade"), 0);
 	assert_int_equal(dbt_open("upgrade", "dv", &db), EAC_OK);
 	db_close(db);
 	db = NULL;
-	/* back to exactly what version 1 made (its one change undone) */
+	/* back to exactly what version 1 made (the later changes undone) */
 	assert_string_equal(dbt_tamper("upgrade",
 				       "DROP INDEX eac.certificates_ca_ix;"
 				       " DELETE FROM eac.schema_migrations WHERE version > 1;"
 				       " UPDATE eac.meta SET version = 1"),
 			    "");
+	PGconn *o = dbt_pg("upgrade", "owner");
+	assert_non_null(o);
+	create_v1_function(o, "cv_body_fields", 0);
+	create_v1_function(o, "cv_cert_body", 0);
+	assert_string_equal(dbt_value(o, "SELECT count(*) FROM pg_proc WHERE proname IN ('cv_body_fields', 'cv_cert_body')"
+					 " AND prosrc LIKE '%eac.tlv(%'"), "2");
+	PQfinish(o);
 	assert_int_equal(db_open(dbt_conninfo("upgrade", "service"), NULL, "dv", &db), EAC_ERR_DB_SCHEMA);
 	assert_null(db);
 	assert_int_equal(dbt_open("upgrade", "dv", &db), EAC_OK);
 	db_close(db);
 	PGconn *c = dbt_pg("upgrade", "auditor");
 	assert_non_null(c);
-	char want[16];
 	snprintf(want, sizeof(want), "dv %d", db_schema_version());
 	assert_string_equal(dbt_value(c, "SELECT flavour || ' ' || version FROM eac.meta"), want);
+	/* version 2 */
 	assert_string_equal(dbt_value(c, "SELECT to_regclass('eac.certificates_ca_ix') IS NOT NULL"), "t");
-	assert_string_equal(dbt_value(c, "SELECT count(*) FROM eac.schema_migrations WHERE version = 2"), "1");
+	/* version 3 */
+	assert_string_equal(dbt_value(c, "SELECT count(*) FROM pg_proc WHERE proname IN ('cv_body_fields', 'cv_cert_body')"
+					 " AND prosrc NOT LIKE '%eac.tlv(%'"), "2");
+	assert_string_equal(dbt_value(c, "SELECT string_agg(version::text, ',' ORDER BY version)"
+					 " FROM eac.schema_migrations WHERE version > 1"), "2,3");
+	snprintf(want, sizeof(want), "1->%d", db_schema_version());
 	assert_string_equal(dbt_value(c, "SELECT details::json->>'from' || '->' || (details::json->>'to')"
 					 " FROM eac.audit_events WHERE action = 'schema.migrate' ORDER BY seq DESC LIMIT 1"),
-			    "1->2");
+			    want);
 	PQfinish(c);
 	/* and the service role's start accepts it again */
 	assert_int_equal(db_open(dbt_conninfo("upgrade", "service"), NULL, "dv", &db), EAC_OK);
 	db_close(db);
+}
+
+/* eac.cv_body_fields and eac.cv_cert_body of version 3 read headers inline
+ * instead of calling eac.tlv(): on valid bodies and certificates and on
+ * thousands of mutated ones (a byte changed, a length octet replaced by
+ * each length form, bytes cut or inserted), each returns exactly what
+ * version 1 returns, or fails with the same SQLSTATE and message. */
+static void test_v3_tlv_readers_match_v1(void **state)
+{
+	uint8_t body[600], big[900], cert[1400], bigcert[1400];
+	char sql[8192], *b1, *b2, *c1, *c2;
+	(void)state;
+
+	size_t bn = dbt_body(body, "FICVCA00001", "FIDV000001", 0x80, "260101", "261231", 'K');
+	/* a second body over 255 octets, with an extension 65 after the dates */
+	size_t hl = body[2] == 0x81 ? 4 : 3, cn = bn - hl, en = 300, gn = 0;
+	uint8_t content[900];
+	memcpy(content, body + hl, cn);
+	content[cn] = 0x65;
+	content[cn + 1] = 0x82;
+	content[cn + 2] = (uint8_t)(en >> 8);
+	content[cn + 3] = (uint8_t)en;
+	for (size_t i = 0; i < en; i++)
+		content[cn + 4 + i] = (uint8_t)(i * 13);
+	cn += 4 + en;
+	big[gn++] = 0x7f;
+	big[gn++] = 0x4e;
+	big[gn++] = 0x82;
+	big[gn++] = (uint8_t)(cn >> 8);
+	big[gn++] = (uint8_t)cn;
+	memcpy(big + gn, content, cn);
+	gn += cn;
+	size_t ctn = dbt_cert(cert, body, bn, 5), gtn = dbt_cert(bigcert, big, gn, 6);
+
+	PGconn *c = dbt_pg("dv", "admin");
+	assert_non_null(c);
+	create_v1_function(c, "tlv", 1);
+	create_v1_function(c, "cv_date", 1);
+	create_v1_function(c, "cv_body_fields", 1);
+	create_v1_function(c, "cv_cert_body", 1);
+	/* outcome of one call: the value, or the SQLSTATE and message */
+	assert_string_equal(dbt_sql(c,
+		"CREATE FUNCTION pg_temp.outcome(fn text, b bytea) RETURNS text LANGUAGE plpgsql AS $$"
+		" DECLARE r text;"
+		" BEGIN EXECUTE format('SELECT (%s($1))::text', fn) INTO r USING b; RETURN 'ok ' || coalesce(r, 'null');"
+		" EXCEPTION WHEN OTHERS THEN RETURN 'error ' || SQLSTATE || ' ' || SQLERRM; END $$", NULL), "");
+	/* mutations of a seed: one random byte; a length-ish octet set to each
+	 * length form; cut short; a byte inserted; two bytes changed */
+	assert_string_equal(dbt_sql(c,
+		"CREATE FUNCTION pg_temp.mutate(b bytea, g int) RETURNS bytea LANGUAGE plpgsql AS $$"
+		" DECLARE n int := octet_length(b); p int := floor(random() * n)::int; v int := floor(random() * 256)::int;"
+		" BEGIN CASE g % 6"
+		"  WHEN 0 THEN RETURN set_byte(b, p, v);"
+		"  WHEN 1 THEN RETURN set_byte(b, p, (ARRAY[128, 129, 130, 131, 127, 0, 1, 255])[1 + g / 6 % 8]);"
+		"  WHEN 2 THEN RETURN substring(b FOR p);"
+		"  WHEN 3 THEN RETURN substring(b FOR p) || set_byte('\\x00'::bytea, 0, v) || substring(b FROM p + 1);"
+		"  WHEN 4 THEN RETURN set_byte(set_byte(b, p, v), floor(random() * n)::int, floor(random() * 256)::int);"
+		"  ELSE RETURN set_byte(b, floor(random() * least(n, 12))::int, v);"
+		" END CASE; END $$", NULL), "");
+	b1 = malloc(2 * sizeof(body) + 16);
+	b2 = malloc(2 * sizeof(big) + 16);
+	c1 = malloc(2 * sizeof(cert) + 16);
+	c2 = malloc(2 * sizeof(bigcert) + 16);
+	assert_true(b1 && b2 && c1 && c2);
+	hex(b1, body, bn);
+	hex(b2, big, gn);
+	hex(c1, cert, ctn);
+	hex(c2, bigcert, gtn);
+	assert_string_equal(dbt_sql(c, "SELECT setseed(0.3)", NULL), "");
+	snprintf(sql, sizeof(sql),
+		 "CREATE TEMP TABLE cases AS"
+		 " SELECT 'cv_body_fields' AS fn, s.b AS seed, pg_temp.mutate(s.b, g) AS v"
+		 "  FROM (VALUES (%s), (%s)) s(b), generate_series(1, 3000) g"
+		 " UNION ALL SELECT 'cv_cert_body', s.b, pg_temp.mutate(s.b, g)"
+		 "  FROM (VALUES (%s), (%s)) s(b), generate_series(1, 3000) g"
+		 " UNION ALL SELECT f, b, b FROM (VALUES ('cv_body_fields', %s), ('cv_body_fields', %s),"
+		 "  ('cv_cert_body', %s), ('cv_cert_body', %s)) x(f, b)"
+		 " UNION ALL SELECT f, v, v FROM unnest(ARRAY['cv_body_fields', 'cv_cert_body']) f,"
+		 "  unnest(ARRAY['\\x'::bytea, '\\x7f', '\\x7f4e', '\\x7f4e00', '\\x7f4e80', '\\x7f4e8100', '\\x7f4e820001',"
+		 "   '\\x7f4e8180', '\\x7f21035f3700', '\\x7f2103420100', '\\x7fff0100']) v"
+		 /* each length form at its bounds: non-minimal, minimal */
+		 " UNION ALL SELECT f, v, v FROM unnest(ARRAY['cv_body_fields', 'cv_cert_body']) f,"
+		 "  unnest(ARRAY['\\x817f', '\\x8180', '\\x8200ff', '\\x820100', '\\x8300']) l,"
+		 "  unnest(ARRAY['\\x7f4e'::bytea, '\\x7f21']) t,"
+		 "  LATERAL (SELECT t || l::bytea || decode(repeat('5f', 300), 'hex') AS v) x",
+		 b1, b2, c1, c2, b1, b2, c1, c2);
+	assert_string_equal(dbt_sql(c, sql, NULL), "");
+	assert_string_equal(dbt_sql(c,
+		"CREATE TEMP TABLE outcomes AS SELECT fn, v,"
+		" pg_temp.outcome('pg_temp.' || fn, v) AS v1, pg_temp.outcome('eac.' || fn, v) AS v3 FROM cases", NULL), "");
+	const char *bad = dbt_value(c, "SELECT coalesce(string_agg(fn || ' ' || encode(v, 'hex') || ': v1 ' || v1 || ' | v3 ' || v3,"
+				       " E'\\n'), '') FROM (SELECT * FROM outcomes WHERE v1 IS DISTINCT FROM v3 LIMIT 3) x");
+	assert_non_null(bad);
+	if (bad[0] != '\0')
+		fprintf(stderr, "# differ:\n%s\n", bad);
+	assert_string_equal(dbt_value(c, "SELECT count(*) FROM outcomes WHERE v1 IS DISTINCT FROM v3"), "0");
+	/* and the cases reach both outcomes and most of the refusals */
+	assert_true(atoi(dbt_value(c, "SELECT count(*) FROM outcomes WHERE v3 LIKE 'ok %'")) > 1000);
+	assert_true(atoi(dbt_value(c, "SELECT count(*) FROM outcomes WHERE v3 LIKE 'error EA004 %'")) > 3000);
+	assert_true(atoi(dbt_value(c, "SELECT count(DISTINCT regexp_replace(v3, '[0-9]+', 'N', 'g'))"
+				      " FROM outcomes WHERE v3 LIKE 'error %'")) >= 15);
+	PQfinish(c);
+	free(b1);
+	free(b2);
+	free(c1);
+	free(c2);
 }
 
 static void test_dropped_schema_needs_owner(void **state)
@@ -365,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_other_flavour_refused),
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_upgrade_from_version_1),
+		cmocka_unit_test(test_v3_tlv_readers_match_v1),
 		cmocka_unit_test(test_dropped_schema_needs_owner),
 		cmocka_unit_test(test_altered_migration_refused),
 		cmocka_unit_test(test_concurrent_starts_migrate_once),
