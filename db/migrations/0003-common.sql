@@ -207,3 +207,124 @@ BEGIN
 		k := k + 1;
 	END LOOP;
 END $$;
+
+-- ---------------------------------------------------------------------------
+-- The intent checks, once per statement instead of once per row
+--
+-- Version 1 checked each new intent in a BEFORE ROW trigger: four queries
+-- per row (body, authority, key, request), each a plan run from PL/pgSQL.
+-- A batch inserts 64 intents in one statement; the same checks now run
+-- over the statement's new rows, set-wise, before its other AFTER triggers
+-- (trigger names sort: issuances_admit_* < issuances_after_insert). The
+-- rows are locked as before (authority, key, request FOR SHARE, in that
+-- order), so a concurrent state change waits for the intent's commit or is
+-- seen by it. The refusals, their SQLSTATEs and messages are those of
+-- version 1; an intent is never inserted abandoned (version 1 cleared the
+-- two columns silently; now it is refused).
+
+CREATE OR REPLACE FUNCTION eac.issuances_guard() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	n eac.issuances;
+BEGIN
+	-- the one change an intent may undergo: NULL -> abandoned, once
+	IF OLD.abandoned_at IS NOT NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'EA002',
+			MESSAGE = format('issuance %s was abandoned already', OLD.id);
+	END IF;
+	n := NEW;
+	n.abandoned_at := NULL;
+	n.abandon_reason := NULL;
+	IF ROW(n.*) IS DISTINCT FROM ROW(OLD.*) OR NEW.abandoned_at IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = 'EA001',
+			MESSAGE = format('issuance %s: an intent never changes; it can only be abandoned', OLD.id);
+	END IF;
+	IF EXISTS (SELECT 1 FROM eac.certificates WHERE issuance_id = OLD.id) THEN
+		RAISE EXCEPTION USING ERRCODE = 'EA002',
+			MESSAGE = format('issuance %s has its certificate; it cannot be abandoned', OLD.id);
+	END IF;
+	RETURN NEW;
+END $$;
+
+DROP TRIGGER issuances_guard ON eac.issuances;
+CREATE TRIGGER issuances_guard BEFORE UPDATE ON eac.issuances
+	FOR EACH ROW EXECUTE FUNCTION eac.issuances_guard();
+
+CREATE FUNCTION eac.issuances_admit_rows() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	x record;
+BEGIN
+	SELECT n.chr INTO x FROM new_rows n
+	WHERE n.abandoned_at IS NOT NULL OR n.abandon_reason IS NOT NULL ORDER BY n.id LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION USING ERRCODE = 'EA003',
+			MESSAGE = format('intent CHR %s: an intent is recorded open; it is abandoned only later', x.chr);
+	END IF;
+	-- the intent repeats its body exactly
+	SELECT n.car, n.chr, f.car AS fcar, f.chr AS fchr, f.effective, f.expiry INTO x
+	FROM new_rows n, LATERAL eac.cv_body_fields(n.tbs) f
+	WHERE ROW(f.car, f.chr, f.chat, f.effective, f.expiry) IS DISTINCT FROM
+	      ROW(n.car, n.chr, n.chat, n.effective, n.expiry)
+	ORDER BY n.id LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION USING ERRCODE = 'EA003',
+			MESSAGE = format('intent CAR %s CHR %s: its fields differ from its to-be-signed body (CAR %s CHR %s %s..%s)',
+				x.car, x.chr, x.fcar, x.fchr, x.effective, x.expiry);
+	END IF;
+	-- the issuer: this engine's own authority, active
+	PERFORM 1 FROM eac.authorities a WHERE a.id IN (SELECT n.issuer_id FROM new_rows n) ORDER BY a.id FOR SHARE;
+	SELECT n.issuer_id, a.kind, a.status INTO x
+	FROM new_rows n LEFT JOIN eac.authorities a ON a.id = n.issuer_id
+	WHERE a.id IS NULL OR a.kind NOT IN ('own_cvca', 'own_dv') OR a.status <> 'active'
+	ORDER BY (a.id IS NULL OR a.kind NOT IN ('own_cvca', 'own_dv')) DESC, n.id LIMIT 1;
+	IF FOUND THEN
+		IF x.kind IS NULL OR x.kind NOT IN ('own_cvca', 'own_dv') THEN
+			RAISE EXCEPTION USING ERRCODE = 'EA003',
+				MESSAGE = format('authority %s is not this engine''s own CVCA or DV; it issues nothing here', x.issuer_id);
+		END IF;
+		RAISE EXCEPTION USING ERRCODE = 'EA002',
+			MESSAGE = format('authority %s is %s; it issues nothing', x.issuer_id, x.status);
+	END IF;
+	-- CP-4.5b: only the issuer's active key signs; a new key (pending) signs
+	-- only its own self-signed CVCA certificate
+	PERFORM 1 FROM eac.keys k WHERE k.id IN (SELECT n.signing_key_id FROM new_rows n) ORDER BY k.id FOR SHARE;
+	SELECT n.signing_key_id, n.issuer_id, k.id AS kid, k.state,
+	       (k.id IS NULL OR k.authority_id IS DISTINCT FROM n.issuer_id OR k.pkcs11_uri IS NULL) AS foreign_key INTO x
+	FROM new_rows n LEFT JOIN eac.keys k ON k.id = n.signing_key_id
+	WHERE k.id IS NULL OR k.authority_id IS DISTINCT FROM n.issuer_id OR k.pkcs11_uri IS NULL
+	   OR NOT (k.state = 'active' OR (k.state = 'pending' AND n.kind = 'cvca' AND n.holder_key_hash = k.pubkey_hash))
+	ORDER BY 5 DESC, n.id LIMIT 1;
+	IF FOUND THEN
+		IF x.foreign_key THEN
+			RAISE EXCEPTION USING ERRCODE = 'EA003',
+				MESSAGE = format('key %s is not a signing key of authority %s', x.signing_key_id, x.issuer_id);
+		END IF;
+		RAISE EXCEPTION USING ERRCODE = 'EA002',
+			MESSAGE = format('key %s is %s; it may not sign this certificate (CP-4.5b)', x.kid, x.state);
+	END IF;
+	-- CP-4.2.2, CP-4.2.3: a DV or IS certificate only on a validated request
+	-- that asks for this CHR
+	PERFORM 1 FROM eac.requests r WHERE r.id IN (SELECT n.request_id FROM new_rows n) ORDER BY r.id FOR SHARE;
+	SELECT n.request_id, n.chr, r.id AS rid, r.state, r.holder_chr INTO x
+	FROM new_rows n LEFT JOIN eac.requests r ON r.id = n.request_id
+	WHERE n.request_id IS NOT NULL AND (r.id IS NULL OR r.state <> 'validated' OR r.holder_chr <> n.chr)
+	ORDER BY (r.id IS NULL) DESC, (r.state <> 'validated') DESC, n.id LIMIT 1;
+	IF FOUND THEN
+		IF x.rid IS NULL THEN
+			RAISE EXCEPTION USING ERRCODE = 'EA003', MESSAGE = format('request %s does not exist', x.request_id);
+		END IF;
+		IF x.state <> 'validated' THEN
+			RAISE EXCEPTION USING ERRCODE = 'EA002',
+				MESSAGE = format('request %s is %s, not validated; nothing is issued on it (CP-4.2.2)', x.rid, x.state);
+		END IF;
+		RAISE EXCEPTION USING ERRCODE = 'EA003',
+			MESSAGE = format('request %s asks for CHR %s, the intent says %s', x.rid, x.holder_chr, x.chr);
+	END IF;
+	RETURN NULL;
+END $$;
+
+CREATE TRIGGER issuances_admit_rows AFTER INSERT ON eac.issuances
+	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION eac.issuances_admit_rows();
+
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA eac FROM PUBLIC;

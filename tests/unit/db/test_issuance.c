@@ -277,6 +277,20 @@ static void test_body_must_match_intent(void **state)
 	/* an intent with its certificate is not abandoned */
 	assert_int_equal(db_abandon(db, id, "late"), EAC_ERR_STATE);
 	assert_non_null(strstr(eac_err_detail(EAC_ERR_STATE), "has its certificate"));
+	/* nor is one recorded abandoned from the start (which would put it
+	 * outside the unique indexes over open intents): the service role may
+	 * not write those columns, and the owner is refused by the schema */
+	c = dbt_pg("cvca", "owner");
+	assert_non_null(c);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO eac.issuances (issuer_id, signing_key_id, kind, chr, car, holder_key_hash, request_id,"
+		 " chat, effective, expiry, tbs, tbs_hash, created_at, abandoned_at, abandon_reason)"
+		 " SELECT issuer_id, signing_key_id, kind, chr, car, holder_key_hash, request_id, chat, effective,"
+		 " expiry, tbs, tbs_hash, now(), now(), 'born abandoned' FROM eac.issuances WHERE id = %lld",
+		 (long long)id);
+	assert_string_equal(dbt_sql(c, sql, &msg), "EA003");
+	assert_non_null(strstr(msg, "FIDV000003: an intent is recorded open"));
+	PQfinish(c);
 }
 
 static void test_signer_returning_another_body_abandons(void **state)

@@ -122,7 +122,7 @@ static void test_newer_schema_refused(void **state)
 
 /* ---- upgrades; schema version 3's inline TLV readers against version 1's ---- */
 
-/* The statement of migration 1 that creates FUNCTION eac.NAME, run on c:
+/* The statement of migration 1 (any part) that creates FUNCTION eac.NAME, run on c:
  * into pg_temp (the calls between such functions too) when `to_temp`,
  * else as CREATE OR REPLACE in eac itself (back to version 1). */
 static void create_v1_function(PGconn *c, const char *name, int to_temp)
@@ -132,11 +132,12 @@ static void create_v1_function(PGconn *c, const char *name, int to_temp)
 	size_t pos = 0, start, end;
 	int line, k, found = 0;
 
-	for (size_t i = 0; i < dbi_migrations_count; i++)
-		if (dbi_migrations[i].version == 1 && strcmp(dbi_migrations[i].part, "common") == 0)
-			m = &dbi_migrations[i];
-	assert_non_null(m);
 	snprintf(head, sizeof(head), "CREATE FUNCTION eac.%s(", name);
+	for (size_t mi = 0; mi < dbi_migrations_count; mi++) {
+	if (dbi_migrations[mi].version != 1)
+		continue;
+	m = &dbi_migrations[mi];
+	pos = 0;
 	while ((k = dbi_sql_next((const char *)m->sql, m->len, &pos, &start, &end, &line)) == 1) {
 		const char *s = (const char *)m->sql + start;
 		size_t n = end - start, o = 0;
@@ -164,6 +165,7 @@ static void create_v1_function(PGconn *c, const char *name, int to_temp)
 		found++;
 	}
 	assert_int_equal(k, 0);
+	}
 	assert_int_equal(found, 1);
 }
 
@@ -202,6 +204,17 @@ static void test_upgrade_from_version_1(void **state)
 	assert_non_null(o);
 	create_v1_function(o, "cv_body_fields", 0);
 	create_v1_function(o, "cv_cert_body", 0);
+	assert_string_equal(dbt_sql(o, "DROP TRIGGER issuances_admit_rows ON eac.issuances;"
+				       " DROP FUNCTION eac.issuances_admit_rows();"
+				       " DROP TRIGGER issuances_admit_is ON eac.issuances;"
+				       " DROP FUNCTION eac.issuances_admit_is();"
+				       " DROP TRIGGER issuances_guard ON eac.issuances", NULL), "");
+	create_v1_function(o, "issuances_guard", 0);
+	create_v1_function(o, "issuances_dv_check", 0);
+	assert_string_equal(dbt_sql(o, "CREATE TRIGGER issuances_guard BEFORE INSERT OR UPDATE ON eac.issuances"
+				       " FOR EACH ROW EXECUTE FUNCTION eac.issuances_guard();"
+				       " CREATE TRIGGER issuances_dv_check BEFORE INSERT ON eac.issuances"
+				       " FOR EACH ROW EXECUTE FUNCTION eac.issuances_dv_check()", NULL), "");
 	assert_string_equal(dbt_value(o, "SELECT count(*) FROM pg_proc WHERE proname IN ('cv_body_fields', 'cv_cert_body')"
 					 " AND prosrc LIKE '%eac.tlv(%'"), "2");
 	PQfinish(o);
@@ -218,8 +231,13 @@ static void test_upgrade_from_version_1(void **state)
 	/* version 3 */
 	assert_string_equal(dbt_value(c, "SELECT count(*) FROM pg_proc WHERE proname IN ('cv_body_fields', 'cv_cert_body')"
 					 " AND prosrc NOT LIKE '%eac.tlv(%'"), "2");
-	assert_string_equal(dbt_value(c, "SELECT string_agg(version::text, ',' ORDER BY version)"
-					 " FROM eac.schema_migrations WHERE version > 1"), "2,3");
+	assert_string_equal(dbt_value(c, "SELECT string_agg(tgname || ' ' || (tgtype & 28)::text, ',' ORDER BY tgname)"
+					 " FROM pg_trigger WHERE tgrelid = 'eac.issuances'::regclass AND NOT tgisinternal"
+					 " AND tgname ~ '^issuances_(admit|guard|dv)'"),
+			    /* 4 INSERT, 16 UPDATE */
+			    "issuances_admit_is 4,issuances_admit_rows 4,issuances_guard 16");
+	assert_string_equal(dbt_value(c, "SELECT string_agg(version || ' ' || part, ',' ORDER BY version, part)"
+					 " FROM eac.schema_migrations WHERE version > 1"), "2 common,3 common,3 dv");
 	snprintf(want, sizeof(want), "1->%d", db_schema_version());
 	assert_string_equal(dbt_value(c, "SELECT details::json->>'from' || '->' || (details::json->>'to')"
 					 " FROM eac.audit_events WHERE action = 'schema.migrate' ORDER BY seq DESC LIMIT 1"),
