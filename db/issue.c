@@ -378,20 +378,25 @@ static eac_err intent_one(db_conn *db, void *ctx, size_t i, int64_t *id)
 	dbi_p_bytes(&p, th, sizeof(th));
 	dbi_p_int(&p, in->distribute_within);
 	dbi_p_int(&p, eac_now());
-	/* recorded and claimed in one statement (no claim without a row) */
 	r = dbi_exec(db, "record intent",
-		     "WITH i AS (INSERT INTO eac.issuances (issuer_id, signing_key_id, kind, chr, car,"
+		     "INSERT INTO eac.issuances (issuer_id, signing_key_id, kind, chr, car,"
 		     " holder_key_hash, request_id, chat, effective, expiry, tbs, tbs_hash, distribute_within,"
 		     " created_at)"
 		     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10::date, $11, $12,"
 		     " CASE WHEN $13::bigint > 0 THEN $13::bigint * interval '1 second' END, to_timestamp($14))"
-		     " RETURNING id) SELECT id, pg_advisory_lock(" CLAIM("id") ") FROM i",
+		     " RETURNING id",
 		     &p, &res);
 	if (r != EAC_OK)
 		return r;
 	*id = dbi_int(res, 0, 0);
 	PQclear(res);
-	return EAC_OK;
+	/* claimed in the recording transaction once the statement, with its
+	 * checks (per statement since schema version 3), has accepted the row:
+	 * a session lock taken by a statement that then fails would outlive
+	 * its rollback */
+	dbi_params q = { 0 };
+	dbi_p_id(&q, *id);
+	return dbi_exec(db, "claim intent", "SELECT pg_advisory_lock(" CLAIM("$1") ")", &q, NULL);
 }
 
 /* Every pending intent in one INSERT .. SELECT FROM unnest(..). */

@@ -335,8 +335,18 @@ static void test_states_refuse_issuance(void **state)
 	/* CP-4.2.2: a request not validated yields nothing */
 	assert_int_equal(db_request_submit(db, &rq, &q, NULL), EAC_OK);
 	dbt_dv_intent(&fx, q.id, "FIDV000005", "dv-key-5", body, chat, kh, &in);
+	/* (and a refused intent leaves no claim behind: the checks run at the
+	 * end of the statement, and a session lock would survive its rollback) */
+	PGconn *watch = dbt_pg("cvca", "admin");
+	assert_non_null(watch);
+	const char *claims_sql = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+				 " AND classid >= 1073741824"; /* 2^62 + id: the claim key space */
+	char before[32];
+	snprintf(before, sizeof(before), "%s", dbt_value(watch, claims_sql));
 	assert_int_equal(db_intent_record(db, &in, &id), EAC_ERR_STATE);
 	assert_non_null(strstr(eac_err_detail(EAC_ERR_STATE), "is received, not validated"));
+	assert_string_equal(dbt_value(watch, claims_sql), before);
+	PQfinish(watch);
 	/* a CHR other than the request's */
 	assert_int_equal(db_request_validate(db, q.id, "officer:bob"), EAC_OK);
 	dbt_dv_intent(&fx, q.id, "FIDV000006", "dv-key-5", body, chat, kh, &in);
