@@ -122,62 +122,65 @@ static void test_newer_schema_refused(void **state)
 
 /* ---- upgrades; schema version 3's inline TLV readers against version 1's ---- */
 
-/* The statement of migration 1 (any part) that creates FUNCTION eac.NAME, run on c:
- * into pg_temp (the calls between such functions too) when `to_temp`,
- * else as CREATE OR REPLACE in eac itself (back to version 1). */
+/* Run one CREATE FUNCTION statement of migration 1 on c: into pg_temp (the
+ * calls between such functions too) when `to_temp`, else as CREATE OR
+ * REPLACE in eac itself (back to version 1). */
+static void run_v1_function(PGconn *c, const char *s, size_t n, int to_temp)
+{
+	char *out = malloc(2 * n + 32);
+	size_t o = 0;
+	assert_non_null(out);
+	if (!to_temp) {
+		o = (size_t)sprintf(out, "CREATE OR REPLACE FUNCTION ");
+		s += strlen("CREATE FUNCTION ");
+		n -= strlen("CREATE FUNCTION ");
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (to_temp && i + 4 <= n && strncmp(s + i, "eac.", 4) == 0) {
+			memcpy(out + o, "pg_temp.", 8);
+			o += 8;
+			i += 3;
+		} else {
+			out[o++] = s[i];
+		}
+	}
+	out[o] = '\0';
+	assert_string_equal(dbt_sql(c, out, NULL), "");
+	free(out);
+}
+
+/* The statement of migration 1 (any part) that creates FUNCTION eac.NAME,
+ * run on c as run_v1_function does; exactly one must exist. */
 static void create_v1_function(PGconn *c, const char *name, int to_temp)
 {
-	const dbi_migration *m = NULL;
 	char head[96];
-	size_t pos = 0, start, end;
-	int line, k, found = 0;
+	int found = 0;
 
 	snprintf(head, sizeof(head), "CREATE FUNCTION eac.%s(", name);
 	for (size_t mi = 0; mi < dbi_migrations_count; mi++) {
-	if (dbi_migrations[mi].version != 1)
-		continue;
-	m = &dbi_migrations[mi];
-	pos = 0;
-	while ((k = dbi_sql_next((const char *)m->sql, m->len, &pos, &start, &end, &line)) == 1) {
-		const char *s = (const char *)m->sql + start;
-		size_t n = end - start, o = 0;
-		if (n < strlen(head) || strncmp(s, head, strlen(head)) != 0)
+		const dbi_migration *m = &dbi_migrations[mi];
+		size_t pos = 0, start, end;
+		int line, k;
+		if (m->version != 1)
 			continue;
-		char *out = malloc(2 * n + 32);
-		assert_non_null(out);
-		if (!to_temp) {
-			o = (size_t)sprintf(out, "CREATE OR REPLACE FUNCTION ");
-			s += strlen("CREATE FUNCTION ");
-			n -= strlen("CREATE FUNCTION ");
-		}
-		for (size_t i = 0; i < n; i++) {
-			if (to_temp && i + 4 <= n && strncmp(s + i, "eac.", 4) == 0) {
-				memcpy(out + o, "pg_temp.", 8);
-				o += 8;
-				i += 3;
-			} else {
-				out[o++] = s[i];
+		while ((k = dbi_sql_next((const char *)m->sql, m->len, &pos, &start, &end, &line)) == 1) {
+			const char *s = (const char *)m->sql + start;
+			if (end - start >= strlen(head) && strncmp(s, head, strlen(head)) == 0) {
+				run_v1_function(c, s, end - start, to_temp);
+				found++;
 			}
 		}
-		out[o] = '\0';
-		assert_string_equal(dbt_sql(c, out, NULL), "");
-		free(out);
-		found++;
-	}
-	assert_int_equal(k, 0);
+		assert_int_equal(k, 0);
 	}
 	assert_int_equal(found, 1);
 }
 
+/* b as a bytea literal: '\\x<hex>'::bytea */
 static void hex(char *out, const uint8_t *b, size_t n)
 {
-	static const char x[] = "0123456789abcdef";
 	out += sprintf(out, "'\\x");
-	for (size_t i = 0; i < n; i++) {
-		*out++ = x[b[i] >> 4];
-		*out++ = x[b[i] & 15];
-	}
-	strcpy(out, "'::bytea");
+	eac_hex(b, n, out);
+	strcat(out, "'::bytea");
 }
 
 /* A database at version 1 (before certificates_ca_ix and the inline TLV
