@@ -354,6 +354,29 @@ static eac_err intent_check(db_conn *db, const db_intent *in, uint8_t th[DB_HASH
 	return eac_sha256(in->tbs, in->tbs_len, th);
 }
 
+/* Claim the intents just recorded (ids; freed here), in their recording
+ * transaction, by a statement after the INSERT was accepted: the intent
+ * checks run at the end of the INSERT (per statement since schema version
+ * 3), and a session lock taken by a statement that then fails would
+ * outlive its rollback. (A claim taken in a transaction that later fails
+ * still stays with this session until it ends; its id is never reused, so
+ * it binds nothing.) */
+static eac_err claim_recorded(db_conn *db, dbi_arr *ids)
+{
+	dbi_params q = { 0 };
+	const char *v = dbi_arr_done(ids);
+	eac_err r;
+	if (v == NULL) {
+		dbi_arr_free(ids);
+		return eac_fail(EAC_ERR_NOMEM, "%s: claim intents: out of memory", db->name);
+	}
+	dbi_p_text(&q, v);
+	r = dbi_exec(db, "claim intents",
+		     "SELECT count(pg_advisory_lock(" CLAIM("x") ")) FROM unnest($1::bigint[]) x", &q, NULL);
+	dbi_arr_free(ids);
+	return r;
+}
+
 static eac_err intent_one(db_conn *db, void *ctx, size_t i, int64_t *id)
 {
 	const db_intent *in = (const db_intent *)ctx + i;
@@ -390,13 +413,9 @@ static eac_err intent_one(db_conn *db, void *ctx, size_t i, int64_t *id)
 		return r;
 	*id = dbi_int(res, 0, 0);
 	PQclear(res);
-	/* claimed in the recording transaction once the statement, with its
-	 * checks (per statement since schema version 3), has accepted the row:
-	 * a session lock taken by a statement that then fails would outlive
-	 * its rollback */
-	dbi_params q = { 0 };
-	dbi_p_id(&q, *id);
-	return dbi_exec(db, "claim intent", "SELECT pg_advisory_lock(" CLAIM("$1") ")", &q, NULL);
+	dbi_arr ids = { 0 };
+	dbi_arr_int(&ids, *id);
+	return claim_recorded(db, &ids);
 }
 
 /* Every pending intent in one INSERT .. SELECT FROM unnest(..). */
@@ -482,25 +501,11 @@ static eac_err intent_many(db_conn *db, batch *b)
 				     db->name);
 			goto out;
 		}
-	/* claimed in the recording transaction, once every row is in (a
-	 * claim taken in a transaction that later fails stays with this
-	 * session until it ends; its id is never reused, so it binds nothing) */
 	{
 		dbi_arr ids = { 0 };
-		dbi_params q = { 0 };
 		for (size_t j = 0; j < k; j++)
 			dbi_arr_int(&ids, b->out[idx[j]].id);
-		const char *v = dbi_arr_done(&ids);
-		if (v == NULL) {
-			dbi_arr_free(&ids);
-			r = eac_fail(EAC_ERR_NOMEM, "%s: record intents: out of memory", db->name);
-			goto out;
-		}
-		dbi_p_text(&q, v);
-		r = dbi_exec(db, "claim intents",
-			     "SELECT count(pg_advisory_lock(" CLAIM("x") ")) FROM unnest($1::bigint[]) x", &q,
-			     NULL);
-		dbi_arr_free(&ids);
+		r = claim_recorded(db, &ids);
 	}
 out:
 	for (int c = 0; c < NCOL; c++)
