@@ -265,7 +265,7 @@ eac_err db_request_reject(db_conn *db, int64_t id, const char *rule_id, const ch
 
 /* The pending list; also one of the status queries checked with EXPLAIN. */
 const char *const dbi_requests_pending_sql =
-	DBI_REQ_COLUMNS "WHERE r.state IN ('received', 'validated') ORDER BY r.deadline, r.id LIMIT $1";
+	DBI_REQ_COLUMNS "JOIN eac.pending_requests p ON p.request_id = r.id ORDER BY p.deadline, p.request_id LIMIT $1";
 
 static eac_err requests_query(db_conn *db, const char *sql, size_t limit, db_request **list,
 			      size_t *n)

@@ -267,9 +267,33 @@ static void test_body_must_match_intent(void **state)
 	der[n] = 0;
 	assert_int_equal(db_result_record(db, id, der, n + 1, &cert), EAC_ERR_MALFORMED);
 
-	/* the right body is accepted, once */
+	/* a row that repeats its intent's columns, as the engines insert it,
+	 * is checked once per statement (schema version 4): the body as
+	 * above, and each column must be the intent's — none is overwritten */
+#define FULL_ROW                                                                                         \
+	"INSERT INTO eac.certificates (source, issuance_id, issuer_id, kind, chr, car, chat, effective,"  \
+	" expiry, holder_key_hash, request_id, der, der_hash, issued_at, distribute_by)"                  \
+	" SELECT 'issued', i.id, i.issuer_id, i.kind, i.chr, i.car, i.chat, i.effective, i.expiry + %d," \
+	" i.holder_key_hash, i.request_id, d, sha256(d), now(), now() + i.distribute_within"             \
+	" FROM eac.issuances i, (SELECT '\\x%s'::bytea AS d) x WHERE i.id = %lld"
+	c = dbt_pg("cvca", "service");
+	assert_non_null(c);
+	hex = malloc(2 * n + 1);
+	eac_hex(der, n, hex);
+	snprintf(sql, sizeof(sql), FULL_ROW, 0, hex, (long long)id);
+	assert_string_equal(dbt_sql(c, sql, &msg), "EA006");
+	assert_non_null(strstr(msg, "differs from the intent's"));
 	body[in.tbs_len - 1] ^= 1;
 	n = dbt_cert(der, body, in.tbs_len, 9);
+	eac_hex(der, n, hex);
+	snprintf(sql, sizeof(sql), FULL_ROW, 1, hex, (long long)id);
+	assert_string_equal(dbt_sql(c, sql, &msg), "EA003");
+	assert_non_null(strstr(msg, "the certificate's columns differ from its intent's"));
+	free(hex);
+	PQfinish(c);
+#undef FULL_ROW
+
+	/* the right body is accepted, once */
 	assert_int_equal(db_result_record(db, id, der, n, &cert), EAC_OK);
 	n = dbt_cert(der, body, in.tbs_len, 10);
 	assert_int_equal(db_result_record(db, id, der, n, &cert), EAC_ERR_DB_CONFLICT);
@@ -373,6 +397,8 @@ static void test_states_refuse_issuance(void **state)
 	assert_int_equal(db_result_record(db, id, der, n, &cert), EAC_ERR_STATE);
 	assert_non_null(strstr(eac_err_detail(EAC_ERR_STATE), "is compromised; the certificate is refused (CP-4.5b)"));
 	assert_int_equal(db_abandon(db, id, "signing key compromised"), EAC_OK);
+	assert_int_equal(db_result_record(db, id, der, n, &cert), EAC_ERR_STATE);
+	assert_non_null(strstr(eac_err_detail(EAC_ERR_STATE), "was abandoned (signing key compromised)"));
 	assert_int_equal(db_intent_record(db, &in, &id), EAC_ERR_STATE);
 	assert_non_null(strstr(eac_err_detail(EAC_ERR_STATE), "is compromised; it may not sign"));
 	/* and never comes back */

@@ -469,6 +469,113 @@ static void test_dv_registries_and_is_certificates(void **state)
 	assert_int_equal(db_audit_verify(cv, NULL, &rep), EAC_OK);
 }
 
+/* Every column of a request except its state, decision and (once) its
+ * acknowledgement is what was received and never changes (CP-4.2.2: the
+ * record of what was asked). The schema's fast path (version 4) decides
+ * the common transitions without calling the guard and names the columns
+ * it compares; this tries each column of the table as it is — an engine's
+ * own included — together with the transition `moves`, as the owner (who
+ * may write every column), and wants the guard's refusal each time. */
+static void every_column_refused(const char *dbname, int64_t id, const char *moves, int want)
+{
+	char cols[2048], sql[1024];
+	const char *msg = NULL;
+	PGconn *o = dbt_pg(dbname, "owner");
+	assert_non_null(o);
+	const char *v = dbt_value(o, "SELECT string_agg(attname || ':' || format_type(atttypid, NULL), ';' ORDER BY attnum)"
+				     " FROM pg_attribute WHERE attrelid = 'eac.requests'::regclass AND attnum > 0"
+				     " AND NOT attisdropped AND attname NOT IN"
+				     " ('state', 'rule_id', 'message', 'decided_by', 'decided_at', 'acknowledged_at')");
+	assert_non_null(v);
+	snprintf(cols, sizeof(cols), "%s", v);
+	int tried = 0;
+	for (char *save = NULL, *c = strtok_r(cols, ";", &save); c; c = strtok_r(NULL, ";", &save)) {
+		char *type = strchr(c, ':');
+		char set[256];
+		*type++ = '\0';
+		if (strcmp(c, "id") == 0)
+			snprintf(set, sizeof(set), "id = DEFAULT");
+		else if (strcmp(type, "bigint") == 0)
+			snprintf(set, sizeof(set), "%s = coalesce(%s + 1, 1)", c, c);
+		else if (strcmp(type, "text") == 0)
+			snprintf(set, sizeof(set), "%s = coalesce(%s || 'X', 'X')", c, c);
+		else if (strcmp(type, "bytea") == 0)
+			snprintf(set, sizeof(set), "%s = coalesce(%s || '\\x00'::bytea, '\\x00')", c, c);
+		else if (strcmp(type, "timestamp with time zone") == 0)
+			snprintf(set, sizeof(set), "%s = coalesce(%s + interval '1 second', now())", c, c);
+		else
+			fail_msg("requests.%s: a column of type %s; teach this test to change it", c, type);
+		snprintf(sql, sizeof(sql), "UPDATE eac.requests SET %s, %s WHERE id = %" PRId64, moves, set, id);
+		const char *st = dbt_sql(o, sql, &msg);
+		if (strcmp(st, "EA001") != 0 || strstr(msg, "what was received never changes") == NULL)
+			fail_msg("%s: %s -> %s %s", dbname, sql, st, msg ? msg : "");
+		tried++;
+	}
+	assert_int_equal(tried, want);
+	PQfinish(o);
+}
+
+static void test_what_was_received_never_changes(void **state)
+{
+	db_request q;
+	const char *msg = NULL;
+	char sql[512];
+	(void)state;
+
+	db_request_in in = req_in("request to leave alone", "FIDV000030", 72 * 3600);
+	assert_int_equal(db_request_submit(cv, &in, &q, NULL), EAC_OK);
+	/* the CVCA's table: version 1's columns */
+	every_column_refused("cvca", q.id, "state = state", 10);
+	every_column_refused("cvca", q.id, "state = 'validated', decided_by = 'officer:eve', decided_at = now()", 10);
+	assert_int_equal(db_request_validate(cv, q.id, "officer:alice"), EAC_OK);
+	every_column_refused("cvca", q.id, "state = 'issued'", 10);
+	/* the DV's adds the inspection system it came from */
+	PGconn *a = dbt_pg("dv", "auditor");
+	assert_non_null(a);
+	const char *v = dbt_value(a, "SELECT min(id) FROM eac.requests");
+	assert_non_null(v);
+	every_column_refused("dv", strtoll(v, NULL, 10), "state = state", 11);
+	PQfinish(a);
+
+	PGconn *o = dbt_pg("cvca", "owner");
+	assert_non_null(o);
+	/* an acknowledgement is recorded once */
+	snprintf(sql, sizeof(sql), "UPDATE eac.requests SET acknowledged_at = acknowledged_at + interval '1 second'"
+				   " WHERE id = %" PRId64, q.id);
+	assert_string_equal(dbt_sql(o, sql, &msg), "EA001");
+	/* a request enters the queue as received, whoever inserts it */
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO eac.requests (kind, channel, authority_id, raw, raw_hash, holder_chr, received_at, deadline,"
+		 " state, decided_by, decided_at) SELECT kind, channel, authority_id, raw || '\\x01'::bytea,"
+		 " sha256(raw || '\\x01'::bytea), holder_chr, received_at, deadline, 'validated', 'officer:eve', now()"
+		 " FROM eac.requests WHERE id = %" PRId64, q.id);
+	assert_string_equal(dbt_sql(o, sql, &msg), "EA002");
+	assert_non_null(strstr(msg, "a request enters the queue as received"));
+	PQfinish(o);
+	assert_int_equal(db_request_reject(cv, q.id, "CP-4.2.2", "test over", "officer:alice"), EAC_OK);
+}
+
+/* The queue (eac.pending_requests, schema version 4) holds exactly the
+ * received and validated requests, whatever the tests above did to them:
+ * issued and rejected ones have left it. */
+static void test_queue_is_the_pending_requests(void **state)
+{
+	const char *const dbs[] = { "cvca", "dv" };
+	int64_t left = 0, pending = 0;
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		left += count(dbs[i], "SELECT count(*) FROM eac.requests WHERE state IN ('issued', 'rejected')");
+		pending += count(dbs[i], "SELECT count(*) FROM eac.pending_requests");
+		assert_int_equal(count(dbs[i], "SELECT count(*) FROM eac.requests r"
+					       " FULL JOIN eac.pending_requests p ON p.request_id = r.id"
+					       " WHERE (p.request_id IS NOT NULL) <> (r.state IN ('received', 'validated'))"
+					       " OR p.deadline <> r.deadline"),
+				 0);
+	}
+	assert_true(left > 0);
+	assert_true(pending > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -479,6 +586,8 @@ int main(void)
 		cmocka_unit_test(test_status_own_certificate),
 		cmocka_unit_test(test_keys_registry),
 		cmocka_unit_test(test_dv_registries_and_is_certificates),
+		cmocka_unit_test(test_what_was_received_never_changes),
+		cmocka_unit_test(test_queue_is_the_pending_requests),
 	};
 	return cmocka_run_group_tests_name("db requests and registries", tests, setup, teardown);
 }

@@ -183,16 +183,17 @@ static void hex(char *out, const uint8_t *b, size_t n)
 	strcat(out, "'::bytea");
 }
 
-/* A database at version 1 (before certificates_ca_ix and the inline TLV
- * readers) is brought to the latest version by the owner's start, audited,
- * and each later change is there; the check-only start of the service role
- * refuses the old schema. */
+/* A database at version 1 (before certificates_ca_ix, the inline TLV
+ * readers, the statement checks and the pending side table) is brought to
+ * the latest version by the owner's start, audited, and each later change
+ * is there; the check-only start of the service role refuses the old
+ * schema. */
 static void test_upgrade_from_version_1(void **state)
 {
 	db_conn *db = NULL;
 	char want[64];
 	(void)state;
-	assert_true(db_schema_version() >= 3);
+	assert_true(db_schema_version() >= 4);
 	assert_int_equal(dbt_createdb("upgrade"), 0);
 	assert_int_equal(dbt_open("upgrade", "dv", &db), EAC_OK);
 	db_close(db);
@@ -218,9 +219,37 @@ static void test_upgrade_from_version_1(void **state)
 				       " FOR EACH ROW EXECUTE FUNCTION eac.issuances_guard();"
 				       " CREATE TRIGGER issuances_dv_check BEFORE INSERT ON eac.issuances"
 				       " FOR EACH ROW EXECUTE FUNCTION eac.issuances_dv_check()", NULL), "");
+	/* version 4 undone: the pending queue as a partial index, the row
+	 * guards without conditions, no statement checks */
+	assert_string_equal(dbt_sql(o, "DROP TABLE eac.pending_requests;"
+				       " CREATE INDEX requests_pending_ix ON eac.requests (deadline)"
+				       " WHERE state IN ('received', 'validated');"
+				       " ALTER TABLE eac.requests RESET (fillfactor);"
+				       " DROP TRIGGER requests_guard_insert ON eac.requests;"
+				       " DROP TRIGGER requests_guard_update ON eac.requests;"
+				       " DROP TRIGGER requests_guard_update_dv ON eac.requests;"
+				       " DROP TRIGGER requests_after_insert ON eac.requests;"
+				       " DROP TRIGGER requests_after_update ON eac.requests;"
+				       " DROP FUNCTION eac.requests_after_insert(), eac.requests_after_update();"
+				       " CREATE TRIGGER requests_guard BEFORE INSERT OR UPDATE ON eac.requests"
+				       " FOR EACH ROW EXECUTE FUNCTION eac.requests_guard();"
+				       " DROP TRIGGER certificates_guard ON eac.certificates;"
+				       " DROP TRIGGER certificates_admit ON eac.certificates;"
+				       " DROP FUNCTION eac.certificates_admit();"
+				       " CREATE TRIGGER certificates_guard BEFORE INSERT ON eac.certificates"
+				       " FOR EACH ROW EXECUTE FUNCTION eac.certificates_guard();"
+				       " REVOKE INSERT (source, request_id, der_hash, distribute_by) ON eac.certificates"
+				       " FROM eac_service", NULL), "");
 	assert_string_equal(dbt_value(o, "SELECT count(*) FROM pg_proc WHERE proname IN ('cv_body_fields', 'cv_cert_body')"
 					 " AND prosrc LIKE '%eac.tlv(%'"), "2");
 	PQfinish(o);
+	/* a request pending at version 1 (triggers off: no inspection system
+	 * in this database) must be in the queue after the upgrade */
+	assert_string_equal(dbt_tamper("upgrade",
+				       "INSERT INTO eac.requests (kind, channel, inspection_system_id, raw, raw_hash,"
+				       " holder_chr, received_at, deadline) VALUES ('is', 'is', 999, '\\x01',"
+				       " sha256('\\x01'), 'FIABCDE00001', now(), now() + interval '1 day')"),
+			    "");
 	assert_int_equal(db_open(dbt_conninfo("upgrade", "service"), NULL, "dv", &db), EAC_ERR_DB_SCHEMA);
 	assert_null(db);
 	assert_int_equal(dbt_open("upgrade", "dv", &db), EAC_OK);
@@ -239,8 +268,25 @@ static void test_upgrade_from_version_1(void **state)
 					 " AND tgname ~ '^issuances_(admit|guard|dv)'"),
 			    /* 4 INSERT, 16 UPDATE */
 			    "issuances_admit_is 4,issuances_admit_rows 4,issuances_guard 16");
+	/* version 4 */
+	assert_string_equal(dbt_value(c, "SELECT count(*) || ' ' || bool_and(p.deadline = r.deadline)"
+					 " FROM eac.pending_requests p JOIN eac.requests r ON r.id = p.request_id"),
+			    "1 true");
+	assert_string_equal(dbt_value(c, "SELECT to_regclass('eac.requests_pending_ix') IS NULL"
+					 " AND 'fillfactor=70' = ANY(reloptions) FROM pg_class"
+					 " WHERE oid = 'eac.requests'::regclass"),
+			    "t");
+	assert_string_equal(dbt_value(c, "SELECT string_agg(tgname || ' ' || (tgtype & 29)::text || ' '"
+					 " || (tgqual IS NOT NULL)::text, ',' ORDER BY tgname)"
+					 " FROM pg_trigger WHERE tgrelid IN ('eac.requests'::regclass, 'eac.certificates'::regclass)"
+					 " AND NOT tgisinternal AND tgname ~ '_(guard|admit|after)'"),
+			    /* 1 ROW, 4 INSERT, 16 UPDATE; a condition or not */
+			    "certificates_admit 4 false,certificates_after 4 false,certificates_guard 5 true,"
+			    "requests_after_insert 4 false,requests_after_update 16 false,requests_guard_insert 5 true,"
+			    "requests_guard_update 17 true,requests_guard_update_dv 17 false");
 	assert_string_equal(dbt_value(c, "SELECT string_agg(version || ' ' || part, ',' ORDER BY version, part)"
-					 " FROM eac.schema_migrations WHERE version > 1"), "2 common,3 common,3 dv");
+					 " FROM eac.schema_migrations WHERE version > 1"),
+			    "2 common,3 common,3 dv,4 common,4 dv");
 	snprintf(want, sizeof(want), "1->%d", db_schema_version());
 	assert_string_equal(dbt_value(c, "SELECT details::json->>'from' || '->' || (details::json->>'to')"
 					 " FROM eac.audit_events WHERE action = 'schema.migrate' ORDER BY seq DESC LIMIT 1"),
