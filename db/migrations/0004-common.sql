@@ -40,6 +40,26 @@ CREATE TRIGGER pending_requests_forbid BEFORE UPDATE ON eac.pending_requests
 CREATE TRIGGER pending_requests_forbid_truncate BEFORE TRUNCATE ON eac.pending_requests
 	FOR EACH STATEMENT EXECUTE FUNCTION eac.forbid();
 
+-- The work tables that mirror the record's state (pending requests, open
+-- intents, certificates awaiting distribution) change only through the
+-- triggers that keep them: a row inserted or deleted by a statement of
+-- its own, even the owner's, is refused, so that no request, intent or
+-- distribution deadline drops out of the queue and of status (CP-5.4.2)
+-- while the record says it is pending. (A partial index, as the pending
+-- requests were before, could not disagree with its table.)
+CREATE FUNCTION eac.forbid_direct() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION USING ERRCODE = 'EA001',
+		MESSAGE = format('%s on %s is forbidden: it follows the record and changes only with it',
+			TG_OP, TG_TABLE_NAME);
+END $$;
+CREATE TRIGGER pending_requests_direct BEFORE INSERT OR DELETE ON eac.pending_requests
+	FOR EACH ROW WHEN (pg_trigger_depth() < 1) EXECUTE FUNCTION eac.forbid_direct();
+CREATE TRIGGER open_issuances_direct BEFORE INSERT OR DELETE ON eac.open_issuances
+	FOR EACH ROW WHEN (pg_trigger_depth() < 1) EXECUTE FUNCTION eac.forbid_direct();
+CREATE TRIGGER awaiting_distribution_direct BEFORE INSERT OR DELETE ON eac.awaiting_distribution
+	FOR EACH ROW WHEN (pg_trigger_depth() < 1) EXECUTE FUNCTION eac.forbid_direct();
+
 -- ---------------------------------------------------------------------------
 -- the request guard (CP-4.2.2): the version 1 function, called only when
 -- the executor cannot see at once that the row keeps the rules
@@ -52,9 +72,12 @@ CREATE TRIGGER requests_guard_insert BEFORE INSERT ON eac.requests FOR EACH ROW
 	EXECUTE FUNCTION eac.requests_guard();
 
 -- The condition is false only when what was received is unchanged (every
--- column of version 1's table; an engine's own columns have their own
--- trigger, 0004-dv.sql, and tests/unit/db/test_requests.c tries every
--- column), an acknowledgement is set at most once, and the row either keeps
+-- column of version 1's table, by name: an engine's own columns have their
+-- own trigger, 0004-dv.sql, and a column added later needs one too —
+-- test_what_was_received_never_changes in tests/unit/db/test_requests.c
+-- tries every column of the table as it is and fails otherwise; a BEFORE
+-- trigger that rewrote a received column would also escape both), an
+-- acknowledgement is set at most once, and the row either keeps
 -- its state and decision or moves received -> validated, or validated ->
 -- issued with its decision unchanged. The one rule left, that an issued
 -- request has its certificate, is checked per statement below. Rejections

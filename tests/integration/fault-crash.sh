@@ -280,6 +280,9 @@ tamper() { sql_admin dv "SET session_replication_role = replica; $1"; }
 tamper "INSERT INTO eac.open_issuances (issuance_id) SELECT issuance_id FROM eac.certificates
 	WHERE source = 'issued' ORDER BY id LIMIT 1" >/dev/null
 catches "the invariants catch open_issuances listing a completed intent" "open_issuances is exactly" "$W/dv-out"
+tamper "INSERT INTO eac.pending_requests (request_id, deadline) SELECT id, deadline FROM eac.requests
+	WHERE state = 'issued' ORDER BY id LIMIT 1" >/dev/null
+catches "the invariants catch pending_requests listing an issued request" "pending_requests is exactly" "$W/dv-out"
 tamper "UPDATE eac.certificates SET car = 'FIXXXX00001' WHERE id = (SELECT max(id) FROM eac.certificates
 	WHERE source = 'issued')" >/dev/null
 catches "the invariants catch a certificate row that differs from its intent" \

@@ -132,7 +132,8 @@ open_intents() { sql "$1" "SELECT count(*) FROM eac.open_issuances"; }
 #  4. no sequence number twice (the audited sequence.allocate events)
 #  5. every request is `issued` exactly when it has a certificate
 #  6. open_issuances is exactly the intents without result or abandonment
-#     (what recovery reads)
+#     (what recovery reads); pending_requests is exactly the received and
+#     validated requests (what status and the queue read)
 #  7. the audit chain verifies (the engine's `audit verify`)
 invariants() {
 	local label=$1 db=$2 n missing tmp v
@@ -167,9 +168,12 @@ invariants() {
 	     EXISTS (SELECT 1 FROM eac.certificates c WHERE c.request_id = r.id))
 	 || ' ' || (SELECT count(*) FROM eac.issuances i WHERE
 	     (i.abandoned_at IS NULL AND NOT EXISTS (SELECT 1 FROM eac.certificates c WHERE c.issuance_id = i.id))
-	     <> EXISTS (SELECT 1 FROM eac.open_issuances o WHERE o.issuance_id = i.id))")
+	     <> EXISTS (SELECT 1 FROM eac.open_issuances o WHERE o.issuance_id = i.id))
+	 || ' ' || (SELECT count(*) FROM eac.requests r FULL JOIN eac.pending_requests p ON p.request_id = r.id
+	     WHERE (p.request_id IS NOT NULL) <> (r.state IN ('received', 'validated'))
+	       OR p.deadline <> r.deadline)")
 	set -- $v
-	if [ $# -ne 6 ]; then
+	if [ $# -ne 7 ]; then
 		not_ok "$label: the record could be read ($v)"
 		return
 	fi
@@ -180,6 +184,8 @@ invariants() {
 	assert "$label: a request is issued exactly when it has a certificate ($5 differ)" test "$5" -eq 0
 	assert "$label: open_issuances is exactly the intents without result or abandonment ($6 differ)" \
 		test "$6" -eq 0
+	assert "$label: pending_requests is exactly the received and validated requests ($7 differ)" \
+		test "$7" -eq 0
 	if [ "$db" = cvca ]; then
 		check "$label: the audit chain verifies" cvca audit verify
 	else

@@ -574,6 +574,28 @@ static void test_queue_is_the_pending_requests(void **state)
 	}
 	assert_true(left > 0);
 	assert_true(pending > 0);
+	/* and it changes only with the record: not even the owner takes a
+	 * request out of it or puts one in (nor an open intent or a
+	 * distribution deadline out of theirs) */
+	const char *const direct[][2] = {
+		{ "cvca", "DELETE FROM eac.pending_requests" },
+		{ "cvca", "INSERT INTO eac.pending_requests SELECT id, deadline FROM eac.requests"
+			  " WHERE state IN ('issued', 'rejected')" },
+		{ "dv", "INSERT INTO eac.open_issuances SELECT id FROM eac.issuances" },
+		{ "dv", "DELETE FROM eac.awaiting_distribution" },
+		{ "dv", "INSERT INTO eac.awaiting_distribution SELECT id, now() FROM eac.certificates" },
+	};
+	for (size_t i = 0; i < sizeof(direct) / sizeof(direct[0]); i++) {
+		const char *msg = NULL;
+		PGconn *o = dbt_pg(direct[i][0], "owner");
+		assert_non_null(o);
+		const char *st = dbt_sql(o, direct[i][1], &msg);
+		if (strcmp(st, "EA001") != 0 || strstr(msg, "changes only with it") == NULL)
+			fail_msg("%s: %s -> %s %s", direct[i][0], direct[i][1], st, msg ? msg : "");
+		PQfinish(o);
+	}
+	assert_true(count("cvca", "SELECT count(*) FROM eac.pending_requests") > 0);
+	assert_true(count("dv", "SELECT count(*) FROM eac.awaiting_distribution") > 0);
 }
 
 int main(void)

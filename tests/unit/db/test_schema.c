@@ -222,6 +222,9 @@ static void test_upgrade_from_version_1(void **state)
 	/* version 4 undone: the pending queue as a partial index, the row
 	 * guards without conditions, no statement checks */
 	assert_string_equal(dbt_sql(o, "DROP TABLE eac.pending_requests;"
+				       " DROP TRIGGER open_issuances_direct ON eac.open_issuances;"
+				       " DROP TRIGGER awaiting_distribution_direct ON eac.awaiting_distribution;"
+				       " DROP FUNCTION eac.forbid_direct();"
 				       " CREATE INDEX requests_pending_ix ON eac.requests (deadline)"
 				       " WHERE state IN ('received', 'validated');"
 				       " ALTER TABLE eac.requests RESET (fillfactor);"
