@@ -4,9 +4,9 @@
 -- the batch's path (docs/PERFORMANCE.md).
 --
 -- A trigger function declared SECURITY DEFINER SET search_path (as every
--- function here must be) costs a configuration change and a plan-cache
--- check per call: ≈ 9 µs per row for the request guard, which ran three
--- times per issued certificate, and ≈ 35 µs for the certificate guard.
+-- function here must be) costs a configuration change and plan-cache
+-- checks per call, besides its queries: the request guard ran three times
+-- per issued certificate, the certificate guard once.
 -- Here the row triggers carry a WHEN condition (evaluated by the executor,
 -- no function call) that is false only on the hot paths whose rules it
 -- decides itself or whose remaining rules a statement trigger checks once
