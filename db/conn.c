@@ -334,18 +334,68 @@ static int retryable(const db_conn *db)
 /* ---------------------------------------------------------------------------
  * statements */
 
+/* Forget the statements prepared on a connection (it was reset or is
+ * closing: the server's side of them is gone with the session). */
+static void stmts_forget(db_conn *db)
+{
+	for (size_t i = 0; i < db->nstmts; i++)
+		free(db->stmts[i]);
+	db->nstmts = 0;
+}
+
+/* The prepared statement for sql on this connection, prepared now if it is
+ * new: its name in name, or "" when the cache is full (run unprepared).
+ * A text is matched by content, not by address. */
+static eac_err stmt_prepared(db_conn *db, const char *what, const char *sql, const dbi_params *p, char name[24])
+{
+	size_t i;
+	PGresult *res;
+
+	name[0] = '\0';
+	for (i = 0; i < db->nstmts; i++)
+		if (strcmp(db->stmts[i], sql) == 0) {
+			snprintf(name, 24, "eac%zu", i);
+			return EAC_OK;
+		}
+	if (db->nstmts == DBI_MAXSTMT)
+		return EAC_OK;
+	char *copy = strdup(sql);
+	if (copy == NULL)
+		return eac_fail(EAC_ERR_NOMEM, "%s: %s: out of memory", db->name, what);
+	snprintf(name, 24, "eac%zu", db->nstmts);
+	res = PQprepare(db->pg, name, sql, p->n, NULL);
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		eac_err r = map_error(db, what, res);
+		PQclear(res);
+		free(copy);
+		return r;
+	}
+	PQclear(res);
+	db->stmts[db->nstmts++] = copy;
+	return EAC_OK;
+}
+
 eac_err dbi_exec(db_conn *db, const char *what, const char *sql, const dbi_params *p, PGresult **out)
 {
 	static const dbi_params none;
 	PGresult *res;
 	ExecStatusType st;
+	char name[24] = "";
 
 	if (p == NULL)
 		p = &none;
 	if (p->bad)
 		return eac_fail(EAC_ERR_USAGE, "%s: %s: a parameter is too long or cannot be sent",
 				db->name, what);
-	res = PQexecParams(db->pg, sql, p->n, NULL, p->v, p->len, p->fmt, 0);
+	if (p->n > 0) {
+		eac_err r = stmt_prepared(db, what, sql, p, name);
+		if (r != EAC_OK)
+			return r;
+	}
+	if (name[0])
+		res = PQexecPrepared(db->pg, name, p->n, p->v, p->len, p->fmt, 0);
+	else
+		res = PQexecParams(db->pg, sql, p->n, NULL, p->v, p->len, p->fmt, 0);
 	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		eac_err r = map_error(db, what, res);
@@ -404,6 +454,7 @@ eac_err dbi_ready(db_conn *db)
 	if (db->in_tx)
 		return eac_fail(EAC_ERR_DB_UNAVAILABLE, "%s: connection lost inside a transaction", db->name);
 	PQreset(db->pg);
+	stmts_forget(db);
 	if (PQstatus(db->pg) != CONNECTION_OK)
 		return eac_fail(EAC_ERR_DB_UNAVAILABLE, "%s: cannot reconnect: %s", db->name,
 				PQerrorMessage(db->pg));
@@ -686,6 +737,7 @@ void db_close(db_conn *db)
 		return;
 	if (db->pg)
 		PQfinish(db->pg);
+	stmts_forget(db);
 	OPENSSL_cleanse(db, sizeof(*db));
 	free(db);
 }

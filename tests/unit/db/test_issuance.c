@@ -869,6 +869,45 @@ static void test_database_stopped_fails_before_signing(void **state)
 	free(der);
 }
 
+/* Parametrised statements are prepared once per connection (db/conn.c:
+ * parsed and analysed once); a session that ends under the connection
+ * takes them with it, and the reconnected one prepares them anew instead
+ * of executing names the new session never had. */
+static void test_statements_prepared_once_per_session(void **state)
+{
+	const char *count = "SELECT count(*), pg_backend_pid() FROM pg_prepared_statements WHERE name ~ '^eac[0-9]+$'";
+	db_status st;
+	PGresult *res = NULL;
+	char sql[96];
+	(void)state;
+
+	assert_int_equal(db_status_get(db, &st), EAC_OK);
+	size_t n = db->nstmts;
+	assert_true(n > 0);
+	assert_int_equal(db_status_get(db, &st), EAC_OK);
+	assert_int_equal(db->nstmts, n);
+	assert_int_equal(dbi_exec(db, "count prepared statements", count, NULL, &res), EAC_OK);
+	assert_int_equal(dbi_int(res, 0, 0), (int64_t)n);
+	int64_t pid = dbi_int(res, 0, 1);
+	PQclear(res);
+	/* the session ends (an administrator, a failover) */
+	PGconn *a = dbt_pg("cvca", "admin");
+	assert_non_null(a);
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%lld)", (long long)pid);
+	assert_string_equal(dbt_value(a, sql), "t");
+	PQfinish(a);
+	/* the next call may find the connection gone; the one after it
+	 * reconnects and prepares on the new session */
+	if (db_status_get(db, &st) != EAC_OK)
+		assert_int_equal(db_status_get(db, &st), EAC_OK);
+	assert_int_equal(db_status_get(db, &st), EAC_OK);
+	assert_int_equal(dbi_exec(db, "count prepared statements", count, NULL, &res), EAC_OK);
+	assert_true(dbi_int(res, 0, 1) != pid);
+	assert_true(db->nstmts > 0);
+	assert_int_equal(dbi_int(res, 0, 0), (int64_t)db->nstmts);
+	PQclear(res);
+}
+
 /* ---- the chain after all of this ---- */
 
 /* Rows of certificates and issuances the plan of a 64-item facts chunk
@@ -982,6 +1021,7 @@ int main(void)
 		cmocka_unit_test(test_crash_before_or_after_result_commit),
 		cmocka_unit_test(test_32_concurrent_sequence_allocators),
 		cmocka_unit_test(test_database_stopped_fails_before_signing),
+		cmocka_unit_test(test_statements_prepared_once_per_session),
 		cmocka_unit_test(test_facts_probe_per_item),
 		cmocka_unit_test(test_chain_intact_after_everything),
 	};
