@@ -949,8 +949,8 @@ static long facts_rows_read(PGconn *c)
  * issuer's certificates and intents, whatever the statistics say: with
  * 20,000 of each in the tables, a 64-item chunk reads at most 4 rows per
  * item from them — planned on statistics taken while the tables were
- * empty (as after a first large batch, before autovacuum's ANALYZE), and
- * again on fresh ones. (The earlier form, EXISTS sublinks and a plain
+ * empty (as after a first large batch, before autovacuum's ANALYZE),
+ * again on fresh ones, and as a generic plan. (The earlier form, EXISTS sublinks and a plain
  * join, was planned on stale statistics as hashed subplans and a hash
  * join that read all 20,000 rows of each, per chunk.) */
 static void test_facts_probe_per_item(void **state)
