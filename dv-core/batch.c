@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -662,6 +663,20 @@ out:
 	return NULL;
 }
 
+/* The default number of workers: the cores this process may run on (its
+ * CPU affinity, which taskset, numactl and container cpusets set), not the
+ * cores the machine has, so that a batch confined to 2 of 64 cores opens 2
+ * database connections, not 64. */
+static long cores_available(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 eac_err dv_cmd_is_issue_batch(eng *e, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -672,7 +687,7 @@ eac_err dv_cmd_is_issue_batch(eng *e, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out_dir = NULL, *validity = NULL, *rights = NULL, *workers_s = NULL;
-	long nworkers = sysconf(_SC_NPROCESSORS_ONLN);
+	long nworkers = cores_available();
 	dv_ctx x = { 0 };
 	batch b = { 0 };
 	worker *ws = NULL;

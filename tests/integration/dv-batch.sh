@@ -12,6 +12,7 @@
 #    rule, refused input audited), the audit chain verifies;
 #  - the same batch again issues nothing new: same summary, no C_Sign, the
 #    same files;
+#  - without --workers, one worker per core of the CPU affinity (taskset);
 #  - 150 requests over 4 workers (several chunks): all issued once, with
 #    the officer's --validity and --rights, every one verified;
 #  - before all that, five `is approve` of one request at once: one
@@ -180,6 +181,18 @@ assert "... stolen.cvreq: rejected before (CP-3.3.2b)" \
 	grep -Eqx 'refused stolen.cvreq: rejected before: .*stolen \(CP-3\.3\.2b\)' "$W/batch2.out"
 assert "... the same files, byte for byte" bash -c "cd '$OUT' && sha256sum --quiet -c '$W/out1.sums' && [ \$(ls | wc -l) -eq 13 ]"
 assert "... no new certificate in the database" test "$(sql dv "select count(*) from eac.certificates where kind = 'is'")" = 14
+
+# without --workers, one worker per core this process may use (its CPU
+# affinity, as taskset or a container's cpuset sets it), not per core of
+# the machine
+(
+	taskset -pc 0 "$BASHPID" > /dev/null
+	dv is issue-batch "$B" --out-dir "$OUT" > "$T_OUT" 2> "$T_ERR"
+)
+rc=$?
+capture
+assert "confined to one core: exit $rc = 1, one worker" bash -c "
+	[ $rc -eq 1 ] && grep -Eq '^13 issued, 7 refused, 0 failed \(1 workers\)$' '$T_OUT'"
 
 # ---- a fleet: 150 requests, 4 workers, the officer's validity and rights ----
 F=$W/fleet
