@@ -115,7 +115,7 @@ static eac_err submit_many_fn(db_conn *db, void *arg)
 	}
 	p.n = 0;
 	dbi_p_text(&p, hv);
-	if ((r = dbi_exec(db, "queue requests", DBI_REQ_COLUMNS "WHERE r.raw_hash = ANY($1::bytea[])", &p,
+	if ((r = dbi_exec(db, "queue requests", DBI_REQ_SQL(db, "WHERE r.raw_hash = ANY($1::bytea[])"), &p,
 			  &res)) != EAC_OK)
 		goto out;
 	for (int row = 0; row < PQntuples(res); row++) {

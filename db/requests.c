@@ -62,7 +62,7 @@ static eac_err req_read(db_conn *db, int64_t id, db_request *out)
 	eac_err r;
 
 	dbi_p_int(&p, id);
-	if ((r = dbi_exec_row(db, "read request", "request", id, DBI_REQ_COLUMNS "WHERE r.id = $1", &p, &res)) !=
+	if ((r = dbi_exec_row(db, "read request", "request", id, DBI_REQ_SQL(db, "WHERE r.id = $1"), &p, &res)) !=
 	    EAC_OK)
 		return r;
 	r = dbi_req_row(res, 0, out);
@@ -264,8 +264,11 @@ eac_err db_request_reject(db_conn *db, int64_t id, const char *rule_id, const ch
 }
 
 /* The pending list; also one of the status queries checked with EXPLAIN. */
-const char *const dbi_requests_pending_sql =
-	DBI_REQ_COLUMNS "JOIN eac.pending_requests p ON p.request_id = r.id ORDER BY p.deadline, p.request_id LIMIT $1";
+const char *dbi_requests_pending_sql(const db_conn *db)
+{
+	return DBI_REQ_SQL(db, "JOIN eac.pending_requests p ON p.request_id = r.id"
+			       " ORDER BY p.deadline, p.request_id LIMIT $1");
+}
 
 static eac_err requests_query(db_conn *db, const char *sql, size_t limit, db_request **list,
 			      size_t *n)
@@ -301,10 +304,10 @@ out:
 
 eac_err db_requests_list(db_conn *db, size_t limit, db_request **list, size_t *n)
 {
-	return requests_query(db, DBI_REQ_COLUMNS "ORDER BY r.id DESC LIMIT $1", limit, list, n);
+	return requests_query(db, DBI_REQ_SQL(db, "ORDER BY r.id DESC LIMIT $1"), limit, list, n);
 }
 
 eac_err db_requests_pending(db_conn *db, size_t limit, db_request **list, size_t *n)
 {
-	return requests_query(db, dbi_requests_pending_sql, limit, list, n);
+	return requests_query(db, dbi_requests_pending_sql(db), limit, list, n);
 }

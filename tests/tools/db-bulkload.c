@@ -348,7 +348,7 @@ int main(int argc, char **argv)
 			goto out;
 		scans += s;
 	}
-	int s = explain(c, dbi_requests_pending_sql, "100");
+	int s = explain(c, dbi_requests_pending_sql(db), "100");
 	if (s < 0)
 		goto out;
 	scans += s;
