@@ -173,6 +173,34 @@ static EVP_PKEY *curve_template(cvc_curve c)
 	return t;
 }
 
+/* An EC public key: its curve's template with the point set. */
+static eac_err ec_pkey(const cvc_pubkey *key, const cvc_pubkey *domain, EVP_PKEY **out)
+{
+	cvc_curve c = cvc_pubkey_curve(key, domain);
+	const cvc_curve_params *cp = cvc_curve_get(c);
+	EVP_PKEY *t, *pkey = NULL;
+	eac_err e;
+
+	if (!cp)
+		return eac_fail(EAC_ERR_UNSUPPORTED,
+				"EC key without domain parameters and no CVCA key to inherit them from");
+	if (!key->point.ptr || key->point.len != 2 * cp->field_len + 1)
+		return eac_fail(EAC_ERR_MALFORMED, "EC point of %zu octets is not a %s point",
+				key->point.len, cvc_curve_name(c));
+	if ((t = curve_template(c)) == NULL || (pkey = EVP_PKEY_dup(t)) == NULL)
+		e = eac_fail(EAC_ERR_INTERNAL, "OpenSSL cannot make a %s key", cvc_curve_name(c));
+	else if (EVP_PKEY_set1_encoded_public_key(pkey, key->point.ptr, key->point.len) != 1)
+		e = eac_fail(EAC_ERR_MALFORMED, "EC public key is not valid (point not on the curve)");
+	else {
+		*out = pkey;
+		pkey = NULL;
+		e = EAC_OK;
+	}
+	ERR_clear_error();
+	EVP_PKEY_free(pkey);
+	return e;
+}
+
 eac_err cvc_pubkey_to_pkey(const cvc_pubkey *key, const cvc_pubkey *domain, EVP_PKEY **out)
 {
 	eac_err e = EAC_ERR_INTERNAL;
@@ -182,33 +210,9 @@ eac_err cvc_pubkey_to_pkey(const cvc_pubkey *key, const cvc_pubkey *domain, EVP_
 	OSSL_PARAM *bparams = NULL;
 	BIGNUM *n = NULL, *x = NULL;
 
-	if (cvc_alg_is_ec(key->alg)) {
-		cvc_curve c = cvc_pubkey_curve(key, domain);
-		const cvc_curve_params *cp = cvc_curve_get(c);
-		if (!cp) {
-			e = eac_fail(EAC_ERR_UNSUPPORTED,
-				     "EC key without domain parameters and no CVCA key to inherit them from");
-			goto out;
-		}
-		if (!key->point.ptr || key->point.len != 2 * cp->field_len + 1) {
-			e = eac_fail(EAC_ERR_MALFORMED, "EC point of %zu octets is not a %s point",
-				     key->point.len, cvc_curve_name(c));
-			goto out;
-		}
-		EVP_PKEY *t = curve_template(c);
-		if (t == NULL || (pkey = EVP_PKEY_dup(t)) == NULL) {
-			e = eac_fail(EAC_ERR_INTERNAL, "OpenSSL cannot make a %s key", cvc_curve_name(c));
-			goto out;
-		}
-		if (EVP_PKEY_set1_encoded_public_key(pkey, key->point.ptr, key->point.len) != 1) {
-			e = eac_fail(EAC_ERR_MALFORMED, "EC public key is not valid (point not on the curve)");
-			goto out;
-		}
-		*out = pkey;
-		pkey = NULL;
-		e = EAC_OK;
-		goto out;
-	} else if (cvc_alg_is_rsa(key->alg)) {
+	if (cvc_alg_is_ec(key->alg))
+		return ec_pkey(key, domain, out);
+	if (cvc_alg_is_rsa(key->alg)) {
 		if (!key->n.ptr || !key->e.ptr || key->n.len == 0 || key->e.len == 0) {
 			e = eac_fail(EAC_ERR_MALFORMED, "RSA key without modulus or exponent");
 			goto out;
